@@ -1,0 +1,44 @@
+"""mm_env: a Gymnasium environment for market making (Avellaneda-Stoikov model).
+
+``import mm_env`` registers ``"mm_env/MarketMaking-v0"`` for ``gymnasium.make`` and
+``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from mm_env.config import PRESETS, MarketConfig, available_presets
+from mm_env.dynamics import MarketDynamics, MarketState, StepResult
+from mm_env.env import MarketMakingEnv
+from mm_env.rewards import available_rewards, register_reward
+from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES
+from mm_env.vector_env import MarketMakingVectorEnv
+
+__version__ = "0.1.0"
+
+ENV_ID = "mm_env/MarketMaking-v0"
+
+__all__ = [
+    "ACTION_NAMES",
+    "ENV_ID",
+    "OBSERVATION_NAMES",
+    "PRESETS",
+    "MarketConfig",
+    "MarketDynamics",
+    "MarketMakingEnv",
+    "MarketMakingVectorEnv",
+    "MarketState",
+    "StepResult",
+    "available_presets",
+    "available_rewards",
+    "register_reward",
+]
+
+if ENV_ID not in gymnasium.registry:
+    # No max_episode_steps: the episode ends by the env's own termination at T.
+    gymnasium.register(
+        id=ENV_ID,
+        entry_point="mm_env.env:MarketMakingEnv",
+        vector_entry_point="mm_env.vector_env:MarketMakingVectorEnv",
+    )

@@ -1,0 +1,190 @@
+"""The scalar Gymnasium environment."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from mm_env.config import MarketConfig, resolve_config
+from mm_env.dynamics import MarketDynamics, MarketState, StepResult
+from mm_env.rewards import get_reward
+from mm_env.spaces import action_space, check_scalar_action, observation_space
+
+_NOISE_BLOCK = 4096  # steps of random numbers drawn per generator call
+
+
+class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
+    """Single-agent market making in the Avellaneda-Stoikov model.
+
+    ## Description
+
+    A market maker quotes a bid ``S - delta_b`` and an ask ``S + delta_a`` around a mid-price
+    ``S`` that follows geometric (``mid_model="gbm"``) or arithmetic (``"abm"``) Brownian
+    motion. Market orders arrive on each side as a Poisson process of rate ``A`` and fill a
+    quote at depth ``delta`` with probability ``e^(-k delta)``; a fill of ``order_size`` moves
+    cash and inventory at the quoted price. The agent earns the spread and carries
+    inventory risk. All parameters live in :class:`mm_env.MarketConfig`; the transition is
+    :meth:`mm_env.dynamics.MarketDynamics.step`, shared with the vector env.
+
+    ## Action Space
+
+    ``Box(min_depth, max_depth, (2,), float32)``: ``[bid_depth, ask_depth]`` in price units,
+    distances of the quotes from the current mid. Depths outside the box are clipped;
+    non-finite depths raise ``ValueError``. A side is not quoted (cannot fill) when its fill
+    would take ``|inventory|`` past ``inventory_limit``.
+
+    ## Observation Space
+
+    ``Box(float32, (3,))`` in raw units (no normalisation: use wrappers for that):
+
+    | Num | Observation      | Unit     | Min                          | Max               |
+    |-----|------------------|----------|------------------------------|-------------------|
+    | 0   | time remaining   | sessions | 0                            | T                 |
+    | 1   | inventory q      | shares   | -inventory_limit             | inventory_limit   |
+    | 2   | mid-price S      | price    | 0 (gbm) / -inf (abm)         | inf               |
+
+    ## Rewards
+
+    Selected by ``config.reward`` (see :mod:`mm_env.rewards`):
+
+    - ``"pnl"`` (default): the change of mark-to-market wealth ``W = cash + q S``;
+      the rewards of an episode sum to the terminal wealth.
+    - ``"inventory_penalty"``: ``dW - phi q^2 dt`` per step and ``- alpha q_T^2`` at the end
+      (Cartea-Jaimungal), ``q`` being the inventory held over the step's price move.
+
+    ## Starting State
+
+    ``S = S0``, cash 0, inventory 0, time remaining ``T``.
+
+    ## Episode End
+
+    - Termination: after ``n_steps`` steps (``t = T``); the remaining time is observed, so the
+      horizon is part of the MDP.
+    - Truncation: never by the env itself (add ``gymnasium.wrappers.TimeLimit`` if you want).
+
+    ## Info
+
+    ``mid``, ``cash``, ``inventory``, ``wealth`` after the step; ``bid`` and ``ask`` prices
+    quoted in the step (NaN for a side not quoted, and at reset); ``bid_filled`` and
+    ``ask_filled``; ``step``.
+
+    ## Arguments
+
+    ```python
+    import gymnasium as gym
+    import mm_env
+    env = gym.make("mm_env/MarketMaking-v0", preset="as2008", sigma=1.0)
+    # or: mm_env.MarketMakingEnv(config=None, *, preset=None, render_mode=None, **overrides)
+    ```
+
+    ``config``: a :class:`MarketConfig`; ``preset``: a preset name (default ``"default"``);
+    ``overrides``: any ``MarketConfig`` field; ``render_mode``: ``None`` or ``"ansi"``.
+
+    ## Version History
+
+    - v0: initial version.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        config: MarketConfig | None = None,
+        *,
+        preset: str | None = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.config = resolve_config(config, preset, overrides)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        self.dynamics = MarketDynamics(self.config)
+        self._reward = get_reward(self.config.reward)
+        self.observation_space = observation_space(self.config)
+        self.action_space = action_space(self.config)
+        self._state: MarketState | None = None
+        self._last: StepResult | None = None
+        self._z: list[float] = []
+        self._u: list[float] = []
+        self._noise_pos = 0
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._state = self.dynamics.initial_state()
+        self._last = None
+        self._draw_noise()
+        return self._observation(), self._info()
+
+    def step(
+        self, action: Any
+    ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        if self._last is not None and self._last.terminated:
+            raise RuntimeError("the episode has ended (terminated=True): call reset()")
+        bid, ask = float(action[0]), float(action[1])
+        check_scalar_action(bid, ask)
+        i = self._noise_pos
+        if i == len(self._z):
+            self._draw_noise()
+            i = 0
+        self._noise_pos = i + 1
+        result = self.dynamics.step(
+            self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1]
+        )
+        self._state = result.state
+        self._last = result
+        reward = float(self._reward(self.config, result))
+        return self._observation(), reward, bool(result.terminated), False, self._info()
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self._state is None:
+            return None
+        s = self._state
+        last = self._last
+        quotes = "" if last is None else f" bid={last.bid:.4f} ask={last.ask:.4f}"
+        return (
+            f"t={s.step * self.config.dt:.4f} mid={s.mid:.4f} q={s.inventory:g} "
+            f"cash={s.cash:.4f} wealth={s.cash + s.inventory * s.mid:.4f}{quotes}"
+        )
+
+    # -------------------------------------------------------------- helpers
+    def _draw_noise(self) -> None:
+        """Draw the next block of normals and uniforms in two generator calls."""
+        n = min(self.config.n_steps, _NOISE_BLOCK)
+        self._z = self.np_random.standard_normal(n).tolist()
+        self._u = self.np_random.random(2 * n).tolist()
+        self._noise_pos = 0
+
+    def _observation(self) -> np.ndarray:
+        s = self._state
+        assert s is not None
+        return np.array(
+            [self.dynamics.time_remaining(s.step), s.inventory, s.mid], dtype=np.float32
+        )
+
+    def _info(self) -> dict[str, Any]:
+        s = self._state
+        assert s is not None
+        last = self._last
+        return {
+            "mid": s.mid,
+            "cash": s.cash,
+            "inventory": s.inventory,
+            "wealth": s.cash + s.inventory * s.mid,
+            "bid": math.nan if last is None else last.bid,
+            "ask": math.nan if last is None else last.ask,
+            "bid_filled": False if last is None else bool(last.bid_filled),
+            "ask_filled": False if last is None else bool(last.ask_filled),
+            "step": s.step,
+        }

@@ -1,0 +1,202 @@
+"""The native numpy-batched vector environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from mm_env.config import MarketConfig, resolve_config
+from mm_env.dynamics import MarketDynamics, MarketState
+from mm_env.rewards import get_reward
+from mm_env.spaces import action_space, as_batch_action, observation_space
+
+_MODES = {m.value: m for m in AutoresetMode}
+
+
+class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+    """``num_envs`` independent market makers stepped together in numpy.
+
+    The model, spaces, rewards and info keys are those of :class:`mm_env.MarketMakingEnv`
+    (whose docstring is the spec); the transition is the same function
+    (:meth:`mm_env.dynamics.MarketDynamics.step`) applied to arrays. One generator
+    (``self.np_random``) drives all sub-environments: each step draws ``num_envs`` normals and
+    ``2 * num_envs`` uniforms whatever the actions, so two policies run from the same seed
+    see the same market (common random numbers).
+
+    Autoreset: ``autoreset_mode`` is ``"NextStep"`` (Gymnasium's default: the step after a
+    termination resets that sub-env and returns its first observation with reward 0),
+    ``"SameStep"`` (the terminating step already returns the reset observation; the last
+    observation and info are in ``info["final_obs"]`` / ``info["final_info"]``, masks in
+    ``info["_final_obs"]``), or ``"Disabled"`` (call ``reset(options={"reset_mask": m})``).
+
+    Info: arrays of shape ``(num_envs,)`` under the scalar env's keys, each with its
+    Gymnasium ``"_key"`` mask (all True).
+
+    Arguments: ``MarketMakingVectorEnv(num_envs, config=None, *, preset=None,
+    autoreset_mode="NextStep", render_mode=None, **overrides)``.
+    """
+
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: MarketConfig | None = None,
+        *,
+        preset: str | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
+        mode = _MODES.get(autoreset_mode, autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
+        if not isinstance(mode, AutoresetMode):
+            raise ValueError(
+                f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
+            )
+        self.config = resolve_config(config, preset, overrides)
+        self.num_envs = int(num_envs)
+        self.render_mode = None
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.autoreset_mode = mode
+        self.dynamics = MarketDynamics(self.config)
+        self._reward = get_reward(self.config.reward)
+        self.single_observation_space = observation_space(self.config)
+        self.single_action_space = action_space(self.config)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._state: MarketState | None = None
+        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        self._all = np.ones(self.num_envs, dtype=bool)
+        self._all.flags.writeable = False
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            raise ValueError(
+                f"seed must be an int or None for the native vector env (one generator "
+                f"drives all sub-envs), got {seed!r}"
+            )
+        super().reset(seed=seed)
+        mask = None if options is None else options.get("reset_mask")
+        fresh = self.dynamics.initial_state((self.num_envs,))
+        if mask is None or self._state is None:
+            self._state = fresh
+            self._needs_reset[:] = False
+        else:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(
+                    f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}"
+                )
+            self._state = _merge(mask, fresh, self._state)
+            self._needs_reset[mask] = False
+        nan = np.full(self.num_envs, np.nan)
+        no = np.zeros(self.num_envs, dtype=bool)
+        return self._observation(self._state), self._info(self._state, nan, nan, no, no)
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        acts = as_batch_action(actions, self.num_envs)
+        rng = self.np_random
+        z = rng.standard_normal(self.num_envs)
+        u = rng.random((2, self.num_envs))
+        result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1])
+        reward = np.asarray(self._reward(self.config, result), dtype=np.float64)
+        terminated = result.terminated
+        state = result.state
+        info = self._info(state, result.bid, result.ask, result.bid_filled, result.ask_filled)
+        mode = self.autoreset_mode
+        if mode is AutoresetMode.NEXT_STEP:
+            if self._needs_reset.any():
+                state, reward, terminated, info = self._autoreset_next(state, reward, terminated, info)
+            self._needs_reset = terminated.copy()
+        elif mode is AutoresetMode.DISABLED:
+            if self._needs_reset.any():
+                raise RuntimeError(
+                    "stepped a terminated sub-env with autoreset disabled: call "
+                    "reset(options={'reset_mask': terminated}) first"
+                )
+            self._needs_reset = terminated.copy()
+        self._state = state
+        obs = self._observation(state)
+        if mode is AutoresetMode.SAME_STEP and terminated.any():
+            obs, info = self._autoreset_same(obs, terminated, info)
+        return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
+
+    # -------------------------------------------------------------- helpers
+    def _autoreset_next(
+        self, state: MarketState, reward: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
+    ) -> tuple[MarketState, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
+        mask = self._needs_reset
+        state = _merge(mask, self.dynamics.initial_state((self.num_envs,)), state)
+        reward = np.where(mask, 0.0, reward)
+        terminated = terminated & ~mask
+        nan = np.where(mask, np.nan, 0.0)
+        info = self._info(
+            state, info["bid"] + nan, info["ask"] + nan,
+            info["bid_filled"] & ~mask, info["ask_filled"] & ~mask,
+        )
+        return state, reward, terminated, info
+
+    def _autoreset_same(
+        self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset the sub-envs that just ended; their last obs/info go to ``final_*``."""
+        assert self._state is not None
+        self._state = _merge(terminated, self.dynamics.initial_state((self.num_envs,)), self._state)
+        new_obs = self._observation(self._state)
+        final_obs = np.empty(self.num_envs, dtype=object)
+        final_info = np.empty(self.num_envs, dtype=object)
+        for i in np.flatnonzero(terminated):
+            final_obs[i] = obs[i]
+            final_info[i] = {key: value[i] for key, value in info.items() if not key.startswith("_")}
+        info = dict(info)
+        info.update(final_obs=final_obs, _final_obs=terminated.copy(),
+                    final_info=final_info, _final_info=terminated.copy())
+        return new_obs, info
+
+    def _observation(self, s: MarketState) -> np.ndarray:
+        obs = np.empty((self.num_envs, 3), dtype=np.float32)
+        obs[:, 0] = self.dynamics.time_remaining(s.step)
+        obs[:, 1] = s.inventory
+        obs[:, 2] = s.mid
+        return obs
+
+    def _info(
+        self, s: MarketState, bid: np.ndarray, ask: np.ndarray,
+        bid_filled: np.ndarray, ask_filled: np.ndarray,
+    ) -> dict[str, Any]:
+        values = {
+            "mid": s.mid,
+            "cash": s.cash,
+            "inventory": s.inventory,
+            "wealth": s.cash + s.inventory * s.mid,
+            "bid": bid,
+            "ask": ask,
+            "bid_filled": bid_filled,
+            "ask_filled": ask_filled,
+            "step": s.step,
+        }
+        info: dict[str, Any] = {}
+        for key, value in values.items():
+            info[key] = value
+            info["_" + key] = self._all
+        return info
+
+
+def _merge(mask: np.ndarray, new: MarketState, old: MarketState) -> MarketState:
+    """Per sub-env: ``new`` where ``mask`` else ``old``."""
+    return MarketState(*(np.where(mask, n, o) for n, o in zip(new, old, strict=True)))

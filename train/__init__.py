@@ -1,0 +1,1 @@
+"""Experiments on the market-making env: evaluation, comparison, training, plots, CLI."""
