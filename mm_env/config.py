@@ -27,22 +27,77 @@ class MarketConfig:
     value and what is allowed.
     """
 
-    mid_model: str = field(default="gbm", metadata={"doc": "mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in price units)"})
+    mid_model: str = field(
+        default="gbm",
+        metadata={
+            "doc": "mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in price units)"
+        },
+    )
     S0: float = field(default=100.0, metadata={"doc": "initial mid-price [price units], > 0"})
-    mu: float = field(default=0.0, metadata={"doc": "drift per session [1/session for gbm, price/session for abm]"})
-    sigma: float = field(default=0.02, metadata={"doc": "volatility per sqrt(session) [relative for gbm, price units for abm], >= 0"})
+    mu: float = field(
+        default=0.0,
+        metadata={"doc": "drift per session [1/session for gbm, price/session for abm]"},
+    )
+    sigma: float = field(
+        default=0.02,
+        metadata={
+            "doc": "volatility per sqrt(session) [relative for gbm, price units for abm], >= 0"
+        },
+    )
     T: float = field(default=1.0, metadata={"doc": "episode horizon [sessions], > 0"})
-    n_steps: int = field(default=200, metadata={"doc": "number of decision steps per episode, >= 1 (dt = T / n_steps)"})
-    A: float = field(default=140.0, metadata={"doc": "market-order arrival rate on each side [orders/session], > 0"})
-    k: float = field(default=1.5, metadata={"doc": "decay of the fill probability with depth, e^(-k*delta) [1/price unit], > 0"})
-    fill_model: str = field(default="poisson", metadata={"doc": "per-step fill probability: 'poisson' 1-exp(-A e^(-k d) dt) or 'bernoulli' min(1, A e^(-k d) dt)"})
+    n_steps: int = field(
+        default=200,
+        metadata={"doc": "number of decision steps per episode, >= 1 (dt = T / n_steps)"},
+    )
+    A: float = field(
+        default=140.0,
+        metadata={"doc": "market-order arrival rate on each side [orders/session], > 0"},
+    )
+    k: float = field(
+        default=1.5,
+        metadata={
+            "doc": "decay of the fill probability with depth, e^(-k*delta) [1/price unit], > 0"
+        },
+    )
+    fill_model: str = field(
+        default="poisson",
+        metadata={
+            "doc": "per-step fill probability: 'poisson' 1-exp(-A e^(-k d) dt) or 'bernoulli' min(1, A e^(-k d) dt)"
+        },
+    )
     order_size: float = field(default=1.0, metadata={"doc": "quantity of one fill [shares], > 0"})
-    inventory_limit: float = field(default=math.inf, metadata={"doc": "|inventory| bound [shares], >= order_size; a side whose fill would breach it is not quoted; inf = unbounded"})
-    min_depth: float = field(default=0.0, metadata={"doc": "smallest quote depth from the mid [price units]; negative quotes through the mid"})
-    max_depth: float = field(default=10.0, metadata={"doc": "largest quote depth from the mid [price units], > min_depth"})
-    reward: str = field(default="pnl", metadata={"doc": "reward name: 'pnl' or 'inventory_penalty' (see mm_env.rewards)"})
-    phi: float = field(default=0.0, metadata={"doc": "running inventory penalty of 'inventory_penalty' [price units/(share^2 session)], >= 0"})
-    alpha: float = field(default=0.0, metadata={"doc": "terminal inventory penalty of 'inventory_penalty' [price units/share^2], >= 0"})
+    inventory_limit: float = field(
+        default=math.inf,
+        metadata={
+            "doc": "|inventory| bound [shares], >= order_size; a side whose fill would breach it is not quoted; inf = unbounded"
+        },
+    )
+    min_depth: float = field(
+        default=0.0,
+        metadata={
+            "doc": "smallest quote depth from the mid [price units]; negative quotes through the mid"
+        },
+    )
+    max_depth: float = field(
+        default=10.0,
+        metadata={"doc": "largest quote depth from the mid [price units], > min_depth"},
+    )
+    reward: str = field(
+        default="pnl",
+        metadata={"doc": "reward name: 'pnl' or 'inventory_penalty' (see mm_env.rewards)"},
+    )
+    phi: float = field(
+        default=0.0,
+        metadata={
+            "doc": "running inventory penalty of 'inventory_penalty' [price units/(share^2 session)], >= 0"
+        },
+    )
+    alpha: float = field(
+        default=0.0,
+        metadata={
+            "doc": "terminal inventory penalty of 'inventory_penalty' [price units/share^2], >= 0"
+        },
+    )
 
     # ------------------------------------------------------------------ derived
     @property
@@ -69,8 +124,20 @@ class MarketConfig:
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
         if self.n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
-        for name in ("S0", "mu", "sigma", "T", "A", "k", "order_size", "inventory_limit",
-                     "min_depth", "max_depth", "phi", "alpha"):
+        for name in (
+            "S0",
+            "mu",
+            "sigma",
+            "T",
+            "A",
+            "k",
+            "order_size",
+            "inventory_limit",
+            "min_depth",
+            "max_depth",
+            "phi",
+            "alpha",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{name} must be a real number, got {value!r}")

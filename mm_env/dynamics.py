@@ -118,7 +118,7 @@ class MarketDynamics:
         self._drift = (config.mu - 0.5 * config.sigma**2) * dt if self._gbm else config.mu * dt
 
     def initial_state(self, shape: tuple[int, ...] | None = None) -> MarketState:
-        """The state at t = 0: mid ``S0``, no cash, no inventory (floats, or arrays of ``shape``)."""
+        """The state at t = 0: mid ``S0``, no cash, no inventory (floats or ``shape`` arrays)."""
         c = self.config
         if shape is None:
             return MarketState(0, c.S0, 0.0, 0.0)
@@ -128,7 +128,7 @@ class MarketDynamics:
 
     def fill_probability(self, depth: Any) -> Any:
         """Probability that a quote at ``depth`` (already clipped) fills within one step."""
-        ops = _ScalarOps if isinstance(depth, float) else _ArrayOps
+        ops: Any = _ScalarOps if isinstance(depth, float) else _ArrayOps
         intensity_dt = self._a_dt * ops.exp(self._neg_k * depth)
         if self._poisson:
             return -ops.expm1(-intensity_dt)
@@ -145,7 +145,7 @@ class MarketDynamics:
             z: standard normal draw(s) for the mid-price move.
             u_bid, u_ask: uniform [0, 1) draws deciding the fills.
         """
-        ops = _ScalarOps if isinstance(state.mid, float) else _ArrayOps
+        ops: Any = _ScalarOps if isinstance(state.mid, float) else _ArrayOps
         mid, q, size = state.mid, state.inventory, self._size
         bid_depth = ops.clip(bid_depth, self._lo, self._hi)
         ask_depth = ops.clip(ask_depth, self._lo, self._hi)

@@ -125,9 +125,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._draw_noise()
         return self._observation(), self._info()
 
-    def step(
-        self, action: Any
-    ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         if self._last is not None and self._last.terminated:

@@ -30,7 +30,9 @@ def action_space(config: MarketConfig) -> spaces.Box:
     Depths outside the box are clipped by the env (not an error); non-finite ones are.
     """
     return spaces.Box(
-        low=np.float32(config.min_depth), high=np.float32(config.max_depth), shape=(2,),
+        low=np.float32(config.min_depth),
+        high=np.float32(config.max_depth),
+        shape=(2,),
         dtype=np.float32,
     )
 

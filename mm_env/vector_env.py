@@ -51,11 +51,15 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         if render_mode is not None:
             raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
-        mode = _MODES.get(autoreset_mode, autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
+        mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
         if not isinstance(mode, AutoresetMode):
             raise ValueError(
                 f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
@@ -120,7 +124,9 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         mode = self.autoreset_mode
         if mode is AutoresetMode.NEXT_STEP:
             if self._needs_reset.any():
-                state, reward, terminated, info = self._autoreset_next(state, reward, terminated, info)
+                state, reward, terminated, info = self._autoreset_next(
+                    state, reward, terminated, info
+                )
             self._needs_reset = terminated.copy()
         elif mode is AutoresetMode.DISABLED:
             if self._needs_reset.any():
@@ -146,8 +152,11 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         terminated = terminated & ~mask
         nan = np.where(mask, np.nan, 0.0)
         info = self._info(
-            state, info["bid"] + nan, info["ask"] + nan,
-            info["bid_filled"] & ~mask, info["ask_filled"] & ~mask,
+            state,
+            info["bid"] + nan,
+            info["ask"] + nan,
+            info["bid_filled"] & ~mask,
+            info["ask_filled"] & ~mask,
         )
         return state, reward, terminated, info
 
@@ -162,10 +171,16 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         final_info = np.empty(self.num_envs, dtype=object)
         for i in np.flatnonzero(terminated):
             final_obs[i] = obs[i]
-            final_info[i] = {key: value[i] for key, value in info.items() if not key.startswith("_")}
+            final_info[i] = {
+                key: value[i] for key, value in info.items() if not key.startswith("_")
+            }
         info = dict(info)
-        info.update(final_obs=final_obs, _final_obs=terminated.copy(),
-                    final_info=final_info, _final_info=terminated.copy())
+        info.update(
+            final_obs=final_obs,
+            _final_obs=terminated.copy(),
+            final_info=final_info,
+            _final_info=terminated.copy(),
+        )
         return new_obs, info
 
     def _observation(self, s: MarketState) -> np.ndarray:
@@ -176,8 +191,12 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         return obs
 
     def _info(
-        self, s: MarketState, bid: np.ndarray, ask: np.ndarray,
-        bid_filled: np.ndarray, ask_filled: np.ndarray,
+        self,
+        s: MarketState,
+        bid: np.ndarray,
+        ask: np.ndarray,
+        bid_filled: np.ndarray,
+        ask_filled: np.ndarray,
     ) -> dict[str, Any]:
         values = {
             "mid": s.mid,
