@@ -212,6 +212,21 @@ PRESETS: dict[str, dict[str, Any]] = {
         "min_depth": -10.0,
         "max_depth": 10.0,
     },
+    # The training task: the AS 2008 market (arithmetic mid, sigma = 2, dt = 0.005, A = 140,
+    # k = 1.5, bernoulli fills) with the Cartea-Jaimungal inventory penalty phi = alpha = 0.1
+    # and inventory limit 20, where the optimal and the naive (1/k) policy clearly differ.
+    "penalty": {
+        "mid_model": "abm",
+        "sigma": 2.0,
+        "n_steps": 200,
+        "fill_model": "bernoulli",
+        "inventory_limit": 20.0,
+        "min_depth": -10.0,
+        "max_depth": 10.0,
+        "reward": "inventory_penalty",
+        "phi": 0.1,
+        "alpha": 0.1,
+    },
     # The course notebook made consistent: one-minute steps over a 390-minute session,
     # a 20% annual volatility expressed per session (0.2 / sqrt(252)), inventory limit 10,
     # quotes never closer than 0.01 to the mid.

@@ -1,0 +1,296 @@
+"""The ``mm-env`` command: Monte Carlo evaluation, comparison and sweeps from the shell.
+
+::
+
+    mm-env evaluate --policy as:gamma=0.1 --preset default --episodes 10000 --out runs/as
+    mm-env compare --policy as --policy symmetric --policy fixed --set sigma=0.03
+    mm-env sweep --policy as --param gamma --values 0.01,0.05,0.1,0.2,0.5,1.0
+
+The options come from the dataclasses of the Python API: the evaluation options from the
+fields of :class:`train.evaluate.EvalSettings`, the ``--set KEY=VALUE`` market parameters
+from :class:`mm_env.MarketConfig` (its field docs are the help text). Each subcommand prints
+a table, and with ``--out DIR`` writes CSV and JSON files there (see :mod:`train.report`).
+Bad arguments print ``mm-env: error: ...`` and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mm_env.config import PRESETS, MarketConfig, available_presets
+from train.compare import DEFAULT_GAMMAS, compare, sweep, sweep_steps, sweep_target
+from train.evaluate import EvalSettings, evaluate, evaluation_steps
+from train.policy_specs import describe_policies, make_policy, parse_value, policy_factory
+from train.progress import ProgressBar
+from train.report import (
+    format_comparison,
+    format_evaluation,
+    format_sweep,
+    save_comparison,
+    save_evaluation,
+    save_sweep,
+)
+
+PROG = "mm-env"
+
+
+class CLIError(ValueError):
+    """A user error: printed as ``mm-env: error: ...``, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the same error format as the rest of the CLI."""
+
+    def error(self, message: str) -> Any:  # argparse's signature returns NoReturn
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+# ------------------------------------------------------------------ dataclass -> options
+def _option(name: str, f: dataclasses.Field[Any]) -> str:
+    return "--" + str(f.metadata.get("flag", name)).replace("_", "-")
+
+
+def _type_of(default: Any, name: str) -> Callable[[str], Any]:
+    """A parser for one option, typed like the field's default value."""
+    kind = type(default)
+
+    def parse(text: str) -> Any:
+        if text.lower() == "none" and name == "seed":
+            return None
+        try:
+            if kind is int:
+                return int(text)
+            if kind is float:
+                return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        return text
+
+    return parse
+
+
+def add_dataclass_options(parser: argparse._ActionsContainer, cls: type) -> None:
+    """One ``--option`` per field of dataclass ``cls``, help from ``metadata["doc"]``."""
+    for f in dataclasses.fields(cls):
+        default = f.default
+        parser.add_argument(
+            _option(f.name, f), dest=f.name, default=default, metavar=f.name.upper(),
+            type=_type_of(default, f.name),
+            help=f"{f.metadata.get('doc', '')} (default: {default})",
+        )
+
+
+def settings_from(args: argparse.Namespace, cls: type) -> Any:
+    """Build dataclass ``cls`` from the parsed options :func:`add_dataclass_options` added."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["sigma=0.03", "n_steps=100"]`` -> ``{"sigma": 0.03, "n_steps": 100}``, typed by field."""
+    fields = {f.name: f for f in dataclasses.fields(MarketConfig)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq:
+            raise CLIError(f"--set takes KEY=VALUE, got {item!r}")
+        if key not in fields:
+            raise CLIError(f"--set: unknown market parameter {key!r}; valid: {sorted(fields)}")
+        out[key] = _config_value(key, text.strip())
+    return out
+
+
+def _config_value(key: str, text: str) -> Any:
+    default = next(f.default for f in dataclasses.fields(MarketConfig) if f.name == key)
+    try:
+        if isinstance(default, int) and not isinstance(default, bool):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise CLIError(f"{key} must be {kind}, got {text!r}") from None
+    return text
+
+
+def _config_epilog() -> str:
+    defaults = MarketConfig()
+    lines = ["market parameters (--set KEY=VALUE; values of the 'default' preset):"]
+    for name, doc in MarketConfig.field_docs().items():
+        lines.append(f"  {name + ' = ' + str(getattr(defaults, name)):<24} {doc}")
+    lines.append("")
+    lines.append("presets (--preset NAME; --set overrides them):")
+    for name in available_presets():
+        changes = ", ".join(f"{k}={_short(v)}" for k, v in PRESETS[name].items()) or "the above"
+        lines.append(f"  {name:<10} {changes}")
+    lines.append("")
+    lines.append("policies (--policy NAME[:key=value,...], or a dotted import path of a class):")
+    lines.append(describe_policies())
+    return "\n".join(lines)
+
+
+def _short(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    market = p.add_argument_group("market")
+    market.add_argument("--preset", default="default", choices=available_presets(),
+                        help="named parameter set (default: %(default)s)")
+    market.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override one market parameter (repeatable); see the list below")
+    run = p.add_argument_group("evaluation (train.evaluate.EvalSettings)")
+    add_dataclass_options(run, EvalSettings)
+    out = p.add_argument_group("output")
+    out.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="directory for the CSV and JSON tables (created if needed)")
+    out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar on stderr (default: only on a terminal)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``mm-env`` parser with its subcommands."""
+    parser = _Parser(prog=PROG, description="Monte Carlo evaluation of market-making policies "
+                     "(mm_env): evaluate, compare on common random numbers, sweep.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    epilog = _config_epilog()
+    kw: dict[str, Any] = {"formatter_class": argparse.RawDescriptionHelpFormatter,
+                          "epilog": epilog}
+
+    p = sub.add_parser("evaluate", help="Monte Carlo statistics of one policy",
+                       description="Run one policy on n episodes and print its statistics "
+                                   "with standard errors.", **kw)
+    p.add_argument("--policy", default="as", metavar="SPEC",
+                   help="policy NAME[:key=value,...] (default: %(default)s)")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("compare", help="several policies on the same random numbers",
+                       description="Evaluate policies on common random numbers and report "
+                                   "paired differences to a reference policy.", **kw)
+    p.add_argument("--policy", dest="policies", action="append", required=True,
+                   metavar="SPEC", help="policy NAME[:key=value,...] (repeat for each)")
+    p.add_argument("--reference", default=None, metavar="SPEC",
+                   help="the policy differences are taken to (default: the first --policy)")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_compare)
+
+    p = sub.add_parser("sweep", help="one policy over the values of one parameter",
+                       description="Evaluate a policy for each value of a market parameter "
+                                   "(a --set KEY) or of a policy argument (e.g. AS gamma), "
+                                   "all on the same seed.", **kw)
+    p.add_argument("--policy", default="as", metavar="SPEC",
+                   help="policy NAME[:key=value,...] (default: %(default)s)")
+    p.add_argument("--param", default="gamma",
+                   help="market parameter or policy argument to vary (default: %(default)s)")
+    p.add_argument("--values", default=None, metavar="V1,V2,...",
+                   help="comma-separated values (default for gamma: "
+                        + ",".join(f"{g:g}" for g in DEFAULT_GAMMAS) + ")")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_sweep)
+    return parser
+
+
+# ------------------------------------------------------------------ commands
+def _config(args: argparse.Namespace) -> MarketConfig:
+    return MarketConfig.preset(args.preset, **parse_overrides(args.overrides))
+
+
+def _bar(args: argparse.Namespace, total: int, label: str) -> ProgressBar:
+    return ProgressBar(total, label, enabled=args.progress)
+
+
+def _wrote(paths: Sequence[Path]) -> None:
+    for path in paths:
+        sys.stderr.write(f"{PROG}: wrote {path}\n")
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    config = _config(args)
+    settings = settings_from(args, EvalSettings)
+    policy = make_policy(args.policy, config)
+    with _bar(args, evaluation_steps(config, settings), args.policy) as bar:
+        result = evaluate(policy, config, settings.n_episodes, settings.seed,
+                          ce_gamma=settings.ce_gamma, chunk_size=settings.chunk_size,
+                          name=args.policy, progress=bar)
+    sys.stdout.write(format_evaluation(result))
+    if args.out is not None:
+        _wrote(save_evaluation(result, args.out))
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    config = _config(args)
+    settings = settings_from(args, EvalSettings)
+    specs: list[str] = args.policies
+    if len(set(specs)) != len(specs):
+        raise CLIError(f"--policy given twice with the same spec: {specs}")
+    reference = specs[0] if args.reference is None else args.reference
+    if reference not in specs:
+        raise CLIError(f"--reference {reference!r} must be one of the --policy specs {specs}")
+    policies = {spec: make_policy(spec, config) for spec in specs}
+    total = len(specs) * evaluation_steps(config, settings)
+    with _bar(args, total, "compare") as bar:
+        result = compare(policies, config, settings.n_episodes, settings.seed,
+                         reference=reference, ce_gamma=settings.ce_gamma,
+                         chunk_size=settings.chunk_size, progress=bar)
+    sys.stdout.write(format_comparison(result))
+    if args.out is not None:
+        _wrote(save_comparison(result, args.out))
+
+
+def _sweep_values(args: argparse.Namespace) -> list[Any]:
+    if args.values is None:
+        if args.param != "gamma":
+            raise CLIError(f"--values is required for a sweep over {args.param!r}")
+        return list(DEFAULT_GAMMAS)
+    texts = [t.strip() for t in args.values.split(",") if t.strip()]
+    if not texts:
+        raise CLIError(f"--values must list at least one value, got {args.values!r}")
+    if sweep_target(args.param) == "config":
+        return [_config_value(args.param, t) for t in texts]
+    return [parse_value(t) for t in texts]
+
+
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    config = _config(args)
+    settings = settings_from(args, EvalSettings)
+    values = _sweep_values(args)
+    factory = policy_factory(args.policy)
+    total = sweep_steps(config, args.param, values, settings.n_episodes, settings.chunk_size)
+    with _bar(args, total, f"sweep {args.param}") as bar:
+        result = sweep(factory, config, args.param, values, settings.n_episodes, settings.seed,
+                       ce_gamma=settings.ce_gamma, chunk_size=settings.chunk_size,
+                       progress=bar)
+    sys.stdout.write(format_sweep(result))
+    if args.out is not None:
+        _wrote(save_sweep(result, args.out))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mm-env`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except (ValueError, OSError) as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""The training run's configuration: one dataclass, loadable from and written to TOML.
+
+Field docs (``metadata["doc"]``) become the ``--help`` of ``mm-env train``. A run writes its
+config to ``RUN_DIR/config.toml``; ``mm-env train --config FILE`` reads one back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mm_env import OBSERVATION_NAMES, MarketConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
+LR_SCHEDULES = ("constant", "linear")
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (the market, the algorithm, the budget)."""
+
+    preset: str = field(default="penalty", metadata=_doc("market preset (see mm_env presets)"))
+    overrides: dict[str, Any] = field(
+        default_factory=dict, metadata=_doc("MarketConfig overrides on top of the preset")
+    )
+    algo: str = field(default="PPO", metadata=_doc(f"SB3 algorithm, one of {ALGORITHMS}"))
+    seed: int = field(default=0, metadata=_doc("seed of the training envs and the networks"))
+    total_timesteps: int = field(
+        default=30_000_000, metadata=_doc("environment steps to train for (all envs together)")
+    )
+    n_envs: int = field(default=1000, metadata=_doc("parallel environments (one numpy batch)"))
+    n_steps: int = field(default=20, metadata=_doc("PPO/A2C: steps per env per rollout"))
+    batch_size: int = field(default=5000, metadata=_doc("minibatch size of the updates"))
+    n_epochs: int = field(default=5, metadata=_doc("PPO: epochs over each rollout"))
+    gamma: float = field(
+        default=1.0, metadata=_doc("discount; 1.0 = the env's undiscounted finite-horizon sum")
+    )
+    gae_lambda: float = field(default=0.95, metadata=_doc("PPO/A2C: GAE lambda"))
+    learning_rate: float = field(default=3e-4, metadata=_doc("initial learning rate"))
+    lr_schedule: str = field(
+        default="linear", metadata=_doc(f"learning-rate schedule, one of {LR_SCHEDULES}")
+    )
+    net_arch: tuple[int, ...] = field(
+        default=(64, 64), metadata=_doc("hidden layer sizes of the policy and value networks")
+    )
+    log_std_init: float = field(
+        default=-1.0, metadata=_doc("PPO/A2C: initial log std of the Gaussian policy")
+    )
+    obs_features: tuple[str, ...] = field(
+        default=("time_remaining", "inventory"),
+        metadata=_doc(
+            "observation features fed to the network (the mid's level is irrelevant under an "
+            "arithmetic mid; add 'mid' for GBM markets)"
+        ),
+    )
+    norm_obs: bool = field(default=True, metadata=_doc("VecNormalize the observations"))
+    norm_reward: bool = field(default=True, metadata=_doc("VecNormalize the rewards"))
+    eval_freq: int = field(
+        default=2_000_000, metadata=_doc("evaluate every this many steps (0: never)")
+    )
+    eval_episodes: int = field(
+        default=2000, metadata=_doc("held-out episodes per periodic evaluation")
+    )
+    eval_seed: int = field(default=10_000, metadata=_doc("seed of the held-out evaluation"))
+    checkpoint_freq: int = field(
+        default=2_000_000, metadata=_doc("write a checkpoint every this many steps (0: never)")
+    )
+    torch_threads: int = field(default=1, metadata=_doc("torch CPU threads (0: torch default)"))
+    progress_bar: bool = field(default=False, metadata=_doc("show a progress bar"))
+    tensorboard: bool = field(default=True, metadata=_doc("write TensorBoard logs to RUN_DIR/tb"))
+
+    def __post_init__(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        for name in (
+            "total_timesteps",
+            "n_envs",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "eval_episodes",
+        ):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("eval_freq", "checkpoint_freq", "torch_threads", "seed", "eval_seed"):
+            _check_int(name, getattr(self, name), 0)
+        for name, lo, hi in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and lo <= value <= hi):
+                raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+        if not (
+            isinstance(self.learning_rate, (int, float))
+            and self.learning_rate > 0
+            and math.isfinite(self.learning_rate)
+        ):
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        arch = tuple(self.net_arch)
+        if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
+            raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
+        object.__setattr__(self, "net_arch", arch)
+        features = tuple(self.obs_features)
+        if not features or any(f not in OBSERVATION_NAMES for f in features):
+            raise ValueError(
+                f"obs_features must be a non-empty subset of {list(OBSERVATION_NAMES)}, "
+                f"got {list(self.obs_features)!r}"
+            )
+        object.__setattr__(self, "obs_features", features)
+        object.__setattr__(self, "overrides", dict(self.overrides))
+        self.market()  # validates preset and overrides with MarketConfig's messages
+
+    def market(self) -> MarketConfig:
+        """The :class:`MarketConfig` this run trains on."""
+        return MarketConfig.preset(self.preset, **self.overrides)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (unknown names are an error)."""
+        _check_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------- TOML
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["net_arch"] = list(self.net_arch)
+        out["obs_features"] = list(self.obs_features)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        _check_names(values)
+        values = dict(values)
+        for key in ("net_arch", "obs_features"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def to_toml(self) -> str:
+        """The config as TOML text (round-trips through :meth:`from_toml`)."""
+        lines = ["# mm_env training run configuration (mm-env train --config FILE)"]
+        data = self.to_dict()
+        overrides = data.pop("overrides")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in data.items()]
+        lines += ["", "[overrides]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in overrides.items()]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> TrainConfig:
+        """Read a config written by :meth:`save` (or by hand)."""
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ValueError(f"config file {str(path)!r} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_toml` atomically."""
+        atomic_write_text(Path(path), self.to_toml())
+
+    @classmethod
+    def field_docs(cls) -> dict[str, str]:
+        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if math.isnan(value):
+            return "nan"
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ValueError(f"cannot write {value!r} of type {type(value).__name__} to TOML")
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_names(values: dict[str, Any]) -> None:
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown TrainConfig field(s) {unknown}; valid fields are {sorted(names)}"
+        )

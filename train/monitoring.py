@@ -1,0 +1,202 @@
+"""Callbacks that watch a training run: periodic evaluation against references, market metrics.
+
+:class:`EvalCallback` evaluates the current deterministic policy every ``eval_freq`` steps on
+``eval_episodes`` held-out episodes (seed ``eval_seed``, never used in training), next to
+reference policies evaluated once on the same episodes (common random numbers): the naive
+policy (depth ``1/k`` both sides), Avellaneda-Stoikov (gamma 0.1) and, where the model has
+one (``inventory_penalty`` reward, arithmetic mid), the exact optimum. It logs the mean episode
+reward, the paired gap to each reference and the optimality score to TensorBoard and to
+``RUN_DIR/eval.csv``, and keeps the best model so far in ``RUN_DIR/best``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
+
+from agents.avellaneda_stoikov import AvellanedaStoikovAgent
+from agents.optimal import OptimalAgent
+from agents.simple import FixedSpreadAgent
+from mm_env import MarketConfig
+from train.config import TrainConfig, atomic_write_text
+from train.evaluate import evaluate
+from train.sb3_policy import feature_indices, model_meta, save_model_dir
+from train.sb3_vec_env import SB3VecEnv
+from train.score import optimality_score, paired_gap
+
+log = logging.getLogger(__name__)
+
+EVAL_FILE = "eval.csv"
+EVAL_COLUMNS = (
+    "timesteps",
+    "wall_time",
+    "mean_reward",
+    "se_reward",
+    "gap_to_optimal",
+    "se_gap_optimal",
+    "gap_to_as",
+    "se_gap_as",
+    "score",
+    "se_score",
+    "mean_pnl",
+    "mean_abs_inventory",
+)
+
+
+def has_exact_optimum(config: MarketConfig) -> bool:
+    """Whether :class:`OptimalAgent` is the exact optimum of ``config``'s reward."""
+    return config.reward == "inventory_penalty" and config.mid_model == "abm"
+
+
+def reference_policies(config: MarketConfig) -> dict[str, Any]:
+    """The policies a run is compared with: naive, AS (gamma 0.1), optimal (where exact)."""
+    refs: dict[str, Any] = {
+        "naive": FixedSpreadAgent(config),
+        "as": AvellanedaStoikovAgent(config, gamma=0.1),
+    }
+    if has_exact_optimum(config):
+        refs["optimal"] = OptimalAgent(config)
+    return refs
+
+
+class CurrentPolicy:
+    """The model being trained as an ``act(obs)`` policy, with the training preprocessing."""
+
+    def __init__(self, model: Any, vecnorm: VecNormalize, features: tuple[str, ...]) -> None:
+        self.model, self.vecnorm = model, vecnorm
+        self.idx = feature_indices(features)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        x = self.vecnorm.normalize_obs(np.asarray(obs, dtype=np.float32)[:, self.idx])
+        action, _ = self.model.predict(x, deterministic=True)
+        return np.asarray(action, dtype=np.float64)
+
+
+class EvalCallback(BaseCallback):
+    """Periodic held-out evaluation, eval.csv, TensorBoard scalars and the best model."""
+
+    def __init__(self, run_dir: Path, cfg: TrainConfig, vecnorm: VecNormalize, start: int):
+        super().__init__()
+        self.run_dir, self.cfg, self.vecnorm = run_dir, cfg, vecnorm
+        self.market = cfg.market()
+        self.last = start
+        self.refs: dict[str, np.ndarray] = {}
+        self.rows = _read_rows(run_dir / EVAL_FILE, up_to=start)
+        self.best = max((r["mean_reward"] for r in self.rows), default=-math.inf)
+        self._t0 = time.perf_counter() - (self.rows[-1]["wall_time"] if self.rows else 0.0)
+
+    def _on_training_start(self) -> None:
+        if self.cfg.eval_freq and not self.refs:
+            for name, policy in reference_policies(self.market).items():
+                self.refs[name] = self._rewards(policy)
+
+    def _on_rollout_start(self) -> None:
+        if self.cfg.eval_freq and self.model.num_timesteps - self.last >= self.cfg.eval_freq:
+            self.evaluate_now()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _rewards(self, policy: Any) -> np.ndarray:
+        result = evaluate(policy, self.market, self.cfg.eval_episodes, self.cfg.eval_seed)
+        return result.episodes.total_reward
+
+    def evaluate_now(self) -> dict[str, Any]:
+        """Evaluate the current policy, log it, keep it if best; returns the eval.csv row."""
+        if not self.refs:
+            self._on_training_start()
+            if not self.refs:
+                self.refs = {
+                    n: self._rewards(p) for n, p in reference_policies(self.market).items()
+                }
+        self.last = self.model.num_timesteps
+        policy = CurrentPolicy(self.model, self.vecnorm, self.cfg.obs_features)
+        result = evaluate(policy, self.market, self.cfg.eval_episodes, self.cfg.eval_seed)
+        reward = result.episodes.total_reward
+        row: dict[str, Any] = {
+            "timesteps": self.model.num_timesteps,
+            "wall_time": time.perf_counter() - self._t0,
+            "mean_reward": float(reward.mean()),
+            "se_reward": float(reward.std(ddof=1) / math.sqrt(reward.size)),
+            "mean_pnl": float(result.episodes.pnl.mean()),
+            "mean_abs_inventory": float(np.abs(result.episodes.final_inventory).mean()),
+        }
+        gap_as = paired_gap(reward, self.refs["as"])
+        row.update(gap_to_as=gap_as.value, se_gap_as=gap_as.se)
+        if "optimal" in self.refs:
+            gap = paired_gap(reward, self.refs["optimal"])
+            score = optimality_score(reward, self.refs["naive"], self.refs["optimal"])
+            row.update(
+                gap_to_optimal=gap.value,
+                se_gap_optimal=gap.se,
+                score=score.value,
+                se_score=score.se,
+            )
+        for key in EVAL_COLUMNS[2:]:
+            if key in row:
+                self.logger.record(f"eval/{key}", row[key])
+        self.rows.append(row)
+        _write_rows(self.run_dir / EVAL_FILE, self.rows)
+        if row["mean_reward"] > self.best:
+            self.best = row["mean_reward"]
+            meta = model_meta(
+                self.cfg.algo,
+                self.market,
+                self.cfg.obs_features,
+                self.vecnorm,
+                self.model.num_timesteps,
+            )
+            save_model_dir(self.run_dir / "best", self.model, meta, self.vecnorm)
+        log.info("eval at %d steps: %s", row["timesteps"], row)
+        return row
+
+
+class MarketMetricsCallback(BaseCallback):
+    """TensorBoard scalars of the market at each rollout's end: inventory, wealth, fills."""
+
+    def __init__(self, base: SB3VecEnv) -> None:
+        super().__init__()
+        self.base = base
+        self.final_wealth: list[float] = []
+
+    def _on_step(self) -> bool:
+        dones = self.locals.get("dones")
+        if dones is not None and np.any(dones):
+            infos = self.locals["infos"]
+            self.final_wealth.extend(infos[i]["wealth"] for i in np.flatnonzero(dones))
+        return True
+
+    def _on_rollout_end(self) -> None:
+        info = self.base.last_info
+        if "inventory" in info:
+            self.logger.record("market/mean_abs_inventory", float(np.abs(info["inventory"]).mean()))
+            self.logger.record("market/mean_wealth", float(np.mean(info["wealth"])))
+        if self.final_wealth:
+            self.logger.record("market/episode_pnl", float(np.mean(self.final_wealth)))
+            self.final_wealth.clear()
+
+
+def _read_rows(path: Path, up_to: int) -> list[dict[str, Any]]:
+    """Rows of an existing eval.csv up to ``up_to`` steps (those after a checkpoint are dropped)."""
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(fh)]
+    return [r for r in rows if r["timesteps"] <= up_to]
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(EVAL_COLUMNS), restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())

@@ -1,0 +1,189 @@
+"""Policies named by a short text spec, as the CLI takes them: ``NAME[:key=value,...]``.
+
+``NAME`` is one of :data:`POLICIES` (``as``, ``symmetric``, ``optimal``, ``fixed``,
+``random``, ``sb3``) or the dotted import path of a class or object
+(``mypkg.policies.MyAgent``). The ``key=value`` pairs are keyword arguments of the class
+(``as:gamma=0.5``, ``fixed:bid_depth=0.5,ask_depth=0.8``); values are parsed as int, float,
+``true``/``false``/``none``, else kept as text. Classes are built as ``cls(config, **kwargs)``;
+an imported object that is not a class is used as the policy itself (no arguments allowed).
+
+Special cases: ``random:seed=N`` seeds the agent's generator (``rng=default_rng(N)``);
+``sb3:path=model.zip[,algo=PPO]`` loads a trained stable-baselines3 model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mm_env.config import MarketConfig
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A named policy of the CLI: where its class lives and a one-line description."""
+
+    target: str
+    """``module:attribute`` of the class."""
+    doc: str
+
+
+#: Policy names the CLI knows, in the order of its help text.
+POLICIES: dict[str, PolicyEntry] = {
+    "as": PolicyEntry("agents.avellaneda_stoikov:AvellanedaStoikovAgent",
+                      "Avellaneda-Stoikov 2008 quotes; args: gamma (risk aversion)"),
+    "symmetric": PolicyEntry("agents.avellaneda_stoikov:SymmetricAgent",
+                             "AS spread centred on the mid (no inventory skew); args: gamma"),
+    "optimal": PolicyEntry("agents.optimal:OptimalAgent",
+                           "the exactly optimal policy of the model"),
+    "fixed": PolicyEntry("agents.simple:FixedSpreadAgent",
+                         "constant depths (default 1/k); args: bid_depth, ask_depth"),
+    "random": PolicyEntry("agents.simple:RandomAgent",
+                          "uniform random depths; args: low, high, seed"),
+    "sb3": PolicyEntry("stable_baselines3",
+                       "a trained stable-baselines3 model; args: path (required), algo (PPO)"),
+}
+
+
+def available(name: str) -> bool:
+    """Whether the named policy's module can be imported here."""
+    module = POLICIES[name].target.split(":")[0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def parse_value(text: str) -> Any:
+    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"``/``"false"``/``"none"``, else the text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "none":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"as:gamma=0.5"`` -> ``("as", {"gamma": 0.5})``."""
+    name, _, argstr = spec.strip().partition(":")
+    if not name:
+        raise ValueError(f"policy spec must start with a name, got {spec!r}")
+    kwargs: dict[str, Any] = {}
+    for item in filter(None, (s.strip() for s in argstr.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(
+                f"policy arguments must be key=value pairs separated by commas, got {item!r} "
+                f"in {spec!r}"
+            )
+        kwargs[key.strip()] = parse_value(value.strip())
+    return name, kwargs
+
+
+def _import(target: str, spec: str) -> Any:
+    if ":" in target:
+        module_name, attr = target.split(":", 1)
+    else:
+        module_name, _, attr = target.rpartition(".")
+    if not module_name:
+        raise ValueError(
+            f"unknown policy {spec!r}: use one of {sorted(POLICIES)} or a dotted import path "
+            "such as mypkg.policies.MyAgent"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for policy {spec!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"module {module_name!r} has no {attr!r} (policy {spec!r})") from None
+
+
+def _load_sb3(kwargs: dict[str, Any], spec: str) -> Any:
+    path = kwargs.pop("path", None)
+    algo = str(kwargs.pop("algo", "PPO"))
+    if path is None:
+        raise ValueError(f"policy {spec!r}: sb3 needs path=MODEL.zip")
+    if kwargs:
+        raise ValueError(f"policy {spec!r}: sb3 takes only path and algo, got {sorted(kwargs)}")
+    import stable_baselines3
+
+    cls = getattr(stable_baselines3, algo, None)
+    if cls is None:
+        raise ValueError(f"policy {spec!r}: stable_baselines3 has no algorithm {algo!r}")
+    try:
+        return cls.load(str(path), device="cpu")
+    except FileNotFoundError as exc:
+        raise ValueError(f"policy {spec!r}: no model file at {path!r}") from exc
+
+
+def policy_factory(spec: str) -> Callable[..., object]:
+    """A factory ``f(config, **more_kwargs) -> policy`` for ``spec`` (for sweeps).
+
+    The spec's own arguments and ``more_kwargs`` are merged (``more_kwargs`` win).
+    """
+    name, kwargs = parse_spec(spec)
+    if name == "sb3":
+        model = _load_sb3(dict(kwargs), spec)
+
+        def fixed_model(config: MarketConfig, **more: Any) -> object:
+            if more:
+                raise ValueError(f"policy {spec!r} takes no arguments, got {sorted(more)}")
+            return model
+
+        fixed_model.__name__ = spec
+        return fixed_model
+    target = POLICIES[name].target if name in POLICIES else name
+    obj = _import(target, spec)
+
+    def factory(config: MarketConfig, **more: Any) -> object:
+        args = {**kwargs, **more}
+        if not isinstance(obj, type):
+            if args:
+                raise ValueError(f"policy {spec!r} is not a class and takes no arguments")
+            return obj
+        if "seed" in args and "seed" not in _parameters(obj):
+            seed = args.pop("seed")
+            args["rng"] = np.random.default_rng(seed)
+        try:
+            return obj(config, **args)
+        except TypeError as exc:
+            raise ValueError(f"cannot build policy {spec!r}: {exc}") from exc
+
+    factory.__name__ = spec
+    return factory
+
+
+def make_policy(spec: str, config: MarketConfig) -> object:
+    """The policy named by ``spec`` for the market ``config``."""
+    return policy_factory(spec)(config)
+
+
+def _parameters(cls: type) -> set[str]:
+    import inspect
+
+    try:
+        return set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def describe_policies() -> str:
+    """The help text listing :data:`POLICIES` (unavailable ones marked)."""
+    lines = []
+    for name, entry in POLICIES.items():
+        mark = "" if available(name) else " [not installed]"
+        lines.append(f"  {name:<10} {entry.doc}{mark}")
+    return "\n".join(lines)

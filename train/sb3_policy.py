@@ -1,0 +1,209 @@
+"""Trained SB3 models as policies: saved with what they were trained on, loaded with checks.
+
+A *model directory* holds ``model.zip`` (the SB3 model), ``meta.json`` (algorithm, the
+market config, the observation features fed to the network, observation-normalisation
+statistics, steps trained) and, for resuming, ``vecnormalize.pkl``.
+:func:`load_policy` returns a :class:`TrainedPolicy` whose ``act(obs)`` takes the env's raw
+observations and applies exactly the preprocessing used in training (feature selection,
+then normalisation), so the evaluation harness treats it like any package agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.vec_env import VecNormalize
+
+from mm_env import OBSERVATION_NAMES, MarketConfig
+
+META_FILE = "meta.json"
+MODEL_FILE = "model.zip"
+VECNORM_FILE = "vecnormalize.pkl"
+
+
+def feature_indices(features: Sequence[str]) -> list[int]:
+    """Column indices of ``features`` in the env's observation."""
+    unknown = [f for f in features if f not in OBSERVATION_NAMES]
+    if unknown or not features:
+        raise ValueError(
+            f"obs_features must be a non-empty subset of {list(OBSERVATION_NAMES)}, "
+            f"got {list(features)}"
+        )
+    return [OBSERVATION_NAMES.index(f) for f in features]
+
+
+def model_meta(
+    algo: str,
+    market: MarketConfig,
+    features: Sequence[str],
+    vecnorm: VecNormalize | None,
+    num_timesteps: int,
+) -> dict[str, Any]:
+    """The ``meta.json`` content describing a saved model."""
+    obs_norm = None
+    if vecnorm is not None and vecnorm.norm_obs:
+        rms = vecnorm.obs_rms
+        assert isinstance(rms, RunningMeanStd), "dict observations are not supported"
+        obs_norm = {
+            "mean": np.asarray(rms.mean).tolist(),
+            "var": np.asarray(rms.var).tolist(),
+            "clip": float(vecnorm.clip_obs),
+            "epsilon": float(vecnorm.epsilon),
+        }
+    return {
+        "format": 1,
+        "algo": algo,
+        "market": market.to_dict(),
+        "observation_names": list(OBSERVATION_NAMES),
+        "obs_features": list(features),
+        "obs_norm": obs_norm,
+        "num_timesteps": int(num_timesteps),
+    }
+
+
+def save_model_dir(
+    path: Path,
+    model: BaseAlgorithm,
+    meta: dict[str, Any],
+    vecnorm: VecNormalize | None,
+    extra: dict[str, bytes] | None = None,
+) -> None:
+    """Write a model directory atomically: into a temporary sibling, then renamed into place.
+
+    ``extra`` maps further file names to their bytes (a checkpoint's resume state). A process
+    killed mid-write leaves any previous ``path`` intact and complete.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    try:
+        model.save(tmp / MODEL_FILE)
+        if vecnorm is not None:
+            vecnorm.save(str(tmp / VECNORM_FILE))
+        # inf (an unbounded inventory) is written as Infinity, which Python's json reads back
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        for name, data in (extra or {}).items():
+            (tmp / name).write_bytes(data)
+        _fsync_dir_files(tmp)
+        replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the complete directory ``src`` to ``dst``, replacing it.
+
+    ``os.replace`` cannot replace a non-empty directory, so an existing ``dst`` is first
+    renamed aside and removed after the swap. A process killed between the two renames
+    leaves the previous copy complete under ``.NAME.old-PID`` (never a partial ``dst``).
+    """
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir_files(path: Path) -> None:
+    for file in path.iterdir():
+        with open(file, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """``meta.json`` of a model directory, with a clear error when it is not one."""
+    meta_path = Path(path) / META_FILE
+    if not meta_path.is_file():
+        raise ValueError(
+            f"{str(path)!r} is not a model directory (no {META_FILE}); pass a directory "
+            "written by mm-env train (RUN_DIR/best, RUN_DIR/final or a checkpoint)"
+        )
+    with open(meta_path) as fh:
+        meta: dict[str, Any] = json.load(fh)
+    return meta
+
+
+def check_compatible(meta: dict[str, Any], config: MarketConfig | None) -> MarketConfig:
+    """The model's market config; ValueError if its layout or (given) config differ."""
+    names = meta.get("observation_names")
+    if names != list(OBSERVATION_NAMES[: len(names or [])]) or not names:
+        raise ValueError(
+            f"the model was trained on observations {names}, but this version of mm_env "
+            f"observes {list(OBSERVATION_NAMES)}; retrain it with mm-env train"
+        )
+    trained = MarketConfig.from_dict(meta["market"])
+    if config is not None and config != trained:
+        diff = {
+            k: (v, getattr(config, k))
+            for k, v in trained.to_dict().items()
+            if getattr(config, k) != v
+        }
+        details = ", ".join(f"{k}: trained {a!r} vs given {b!r}" for k, (a, b) in diff.items())
+        raise ValueError(
+            f"the model was trained on a different market config ({details}); evaluate it on "
+            "its own config (config=None) or retrain it"
+        )
+    return trained
+
+
+class TrainedPolicy:
+    """A trained SB3 model with its observation preprocessing: ``act(obs)`` like an agent."""
+
+    def __init__(self, model: BaseAlgorithm, meta: dict[str, Any], config: MarketConfig):
+        self.model = model
+        self.meta = meta
+        self.config = config
+        self.name = f"{meta['algo']}"
+        self._idx = feature_indices(meta["obs_features"])
+        norm = meta.get("obs_norm")
+        self._norm = None
+        if norm is not None:
+            self._norm = (
+                np.asarray(norm["mean"], dtype=np.float64),
+                np.sqrt(np.asarray(norm["var"], dtype=np.float64) + norm["epsilon"]),
+                float(norm["clip"]),
+            )
+        expected = model.observation_space.shape
+        if expected != (len(self._idx),):
+            raise ValueError(
+                f"the model's observation space has shape {expected}, but its meta.json "
+                f"lists {len(self._idx)} features {meta['obs_features']}"
+            )
+
+    def preprocess(self, obs: np.ndarray) -> np.ndarray:
+        """Raw env observations ``(n, 3)`` to the network's input."""
+        x = np.asarray(obs, dtype=np.float64)[..., self._idx]
+        if self._norm is not None:
+            mean, std, clip = self._norm
+            x = np.clip((x - mean) / std, -clip, clip)
+        return x.astype(np.float32)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic depths for one observation ``(3,)`` or a batch ``(n, 3)``."""
+        action, _ = self.model.predict(self.preprocess(obs), deterministic=True)
+        return np.asarray(action, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"TrainedPolicy({self.name}, {self.meta.get('num_timesteps')} steps)"
+
+
+def load_policy(path: str | Path, config: MarketConfig | None = None) -> TrainedPolicy:
+    """Load a model directory as a policy; ``config`` (if given) must be its training config."""
+    from train.algorithms import algorithm_class
+
+    meta = read_meta(path)
+    trained = check_compatible(meta, config)
+    model = algorithm_class(meta["algo"]).load(Path(path) / MODEL_FILE, device="cpu")
+    return TrainedPolicy(model, meta, trained)

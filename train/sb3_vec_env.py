@@ -1,0 +1,151 @@
+"""A stable-baselines3 ``VecEnv`` over the native numpy vector env.
+
+SB3's ``DummyVecEnv`` steps its environments one by one in Python; this adapter steps all
+of them in one call of :class:`mm_env.MarketMakingVectorEnv` (in Gymnasium's ``SameStep``
+autoreset mode, which is SB3's convention) and only builds the per-environment ``infos``
+dicts SB3 requires. On an episode end, ``infos[i]["terminal_observation"]`` holds the last
+observation and ``infos[i]["TimeLimit.truncated"]`` is False: the horizon is observed, so the
+end is a true termination (no bootstrapping), as in the env's spec.
+
+The batched info arrays of the last step (``mid``, ``cash``, ``inventory``, ``wealth``, ...)
+are in :attr:`SB3VecEnv.last_info` for callbacks; ``infos[i]`` of a finished episode also
+carries its final per-env values.
+
+Sub-environments are one numpy batch, not separate objects: :meth:`get_attr`,
+:meth:`set_attr` and :meth:`env_method` act on the underlying vector env, which all
+sub-environments share (setting an attribute on a strict subset is an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.vec_env.base_vec_env import (
+    VecEnv,
+    VecEnvIndices,
+    VecEnvObs,
+    VecEnvStepReturn,
+)
+
+from mm_env import MarketConfig, MarketMakingVectorEnv
+
+
+class SB3VecEnv(VecEnv):
+    """SB3 VecEnv over a native vector env.
+
+    ``SB3VecEnv(num_envs, config=None, *, preset=None, **overrides)`` builds one;
+    ``SB3VecEnv.wrap(venv)`` adapts an existing ``MarketMakingVectorEnv``.
+    """
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: MarketConfig | None = None,
+        *,
+        preset: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        venv = MarketMakingVectorEnv(
+            num_envs, config, preset=preset, autoreset_mode="SameStep", **overrides
+        )
+        self._init_from(venv)
+
+    @classmethod
+    def wrap(cls, venv: MarketMakingVectorEnv) -> SB3VecEnv:
+        """Adapt an existing native vector env (it must use ``autoreset_mode="SameStep"``)."""
+        if not isinstance(venv, MarketMakingVectorEnv):
+            raise ValueError(f"venv must be a MarketMakingVectorEnv, got {type(venv).__name__}")
+        if venv.autoreset_mode.value != "SameStep":
+            raise ValueError(
+                f"venv must use autoreset_mode='SameStep' (SB3's convention), got "
+                f"{venv.autoreset_mode.value!r}; create it with autoreset_mode='SameStep'"
+            )
+        self = cls.__new__(cls)
+        self._init_from(venv)
+        return self
+
+    def _init_from(self, venv: MarketMakingVectorEnv) -> None:
+        self.venv = venv
+        self.config = venv.config
+        self.last_info: dict[str, Any] = {}
+        self._actions: np.ndarray | None = None
+        super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
+        self.metadata = dict(venv.metadata)
+        self.render_mode = None
+
+    # ------------------------------------------------------------ stepping
+    def reset(self) -> VecEnvObs:
+        seed = self._seeds[0]
+        obs, info = self.venv.reset(seed=seed)
+        self._reset_seeds()
+        self._reset_options()
+        self.last_info = info
+        self.reset_infos = [{} for _ in range(self.num_envs)]
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = actions
+
+    def step_wait(self) -> VecEnvStepReturn:
+        if self._actions is None:
+            raise RuntimeError("call step_async(actions) before step_wait()")
+        obs, reward, terminated, truncated, info = self.venv.step(self._actions)
+        self._actions = None
+        self.last_info = info
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            final_obs, final_info = info["final_obs"], info["final_info"]
+            for i in np.flatnonzero(dones):
+                infos[i] = dict(final_info[i])
+                infos[i]["terminal_observation"] = final_obs[i]
+                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        return obs, reward.astype(np.float32), dones, infos
+
+    def close(self) -> None:
+        self.venv.close()
+
+    # --------------------------------------------------- attribute access
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """The attribute of the shared vector env, once per requested index."""
+        value = getattr(self.venv, attr_name)
+        return [value for _ in self._get_indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set an attribute of the shared vector env (only for all sub-envs at once)."""
+        self._require_all(indices, "set_attr")
+        if not hasattr(self.venv, attr_name):
+            raise AttributeError(f"MarketMakingVectorEnv has no attribute {attr_name!r}")
+        setattr(self.venv, attr_name, value)
+
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
+        """Call a method of the shared vector env once; its result is returned per index."""
+        self._require_all(indices, "env_method")
+        result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
+        return [result for _ in self._get_indices(indices)]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        """Sub-envs are numpy rows, never wrapped by a ``gymnasium.Wrapper``: all False."""
+        return [False for _ in self._get_indices(indices)]
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        return [None for _ in range(self.num_envs)]
+
+    def _require_all(self, indices: VecEnvIndices, what: str) -> None:
+        chosen = list(self._get_indices(indices))
+        if sorted(chosen) != list(range(self.num_envs)):
+            raise ValueError(
+                f"{what} acts on the one vector env that all {self.num_envs} sub-envs share; "
+                f"pass indices=None (all), got {indices!r}"
+            )
