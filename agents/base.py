@@ -12,6 +12,7 @@ treats package agents and trained SB3 models alike.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, Protocol, runtime_checkable
 
@@ -71,3 +72,38 @@ class Agent(ABC):
 def split_obs(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(time_remaining, inventory, mid)`` columns of a batch of observations."""
     return obs[:, 0], obs[:, 1], obs[:, 2]
+
+
+# ------------------------------------------------------------------ shared helpers
+def check_real(name: str, value: object, *, low: float = -np.inf, low_open: bool = False,
+               high: float = np.inf) -> float:
+    """``value`` as a float, or ValueError naming ``name``, the value and the allowed range.
+
+    The range is ``[low, high]`` (``(low, high]`` with ``low_open``); infinite bounds are
+    open, so the value must be finite.
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    x = float(value) if ok else math.nan  # type: ignore[arg-type]
+    in_range = math.isfinite(x) and (x > low if low_open else x >= low) and x <= high
+    if not in_range:
+        lo = "(" if low_open or not math.isfinite(low) else "["
+        hi = "]" if math.isfinite(high) else ")"
+        raise ValueError(
+            f"{name} must be a real number in {lo}{low:g}, {high:g}{hi}, got {value!r}"
+        )
+    return x
+
+
+def price_volatility(config: MarketConfig, mid: np.ndarray, sigma: float | None) -> np.ndarray:
+    """Absolute volatility [price units / sqrt(session)] at the observed mid(s), shape of ``mid``.
+
+    ``sigma`` (if given) is already absolute and is used as is. Otherwise the config's sigma:
+    in price units under arithmetic Brownian motion, relative under GBM and there multiplied by
+    the observed mid (``sigma * S``): a relative sigma put straight into a formula written in
+    price units would all but switch the inventory skew off.
+    """
+    if sigma is not None:
+        return np.full_like(mid, sigma)
+    if config.mid_model == "gbm":
+        return config.sigma * np.abs(mid)
+    return np.full_like(mid, config.sigma)
