@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,10 +121,13 @@ class MarketConfig:
         from mm_env.rewards import available_rewards  # local: rewards imports config
 
         _check_choice("reward", self.reward, available_rewards())
-        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, int):
+        if (
+            isinstance(self.n_steps, bool)
+            or not isinstance(self.n_steps, numbers.Integral)
+            or self.n_steps < 1
+        ):
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
-        if self.n_steps < 1:
-            raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
+        object.__setattr__(self, "n_steps", int(self.n_steps))
         for name in (
             "S0",
             "mu",
@@ -139,8 +143,13 @@ class MarketConfig:
             "alpha",
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{name} must be a real number, got {value!r}")
+            value = float(value)
+            if name == "inventory_limit" and math.isnan(value):
+                raise ValueError(
+                    f"inventory_limit must be a number or inf (no limit), got {value!r}"
+                )
             if math.isnan(value) or (math.isinf(value) and name != "inventory_limit"):
                 raise ValueError(f"{name} must be finite, got {value!r}")
             object.__setattr__(self, name, float(value))

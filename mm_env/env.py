@@ -10,6 +10,7 @@ import numpy as np
 
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics, MarketState, StepResult
+from mm_env.render import EpisodeHistory, render_episode
 from mm_env.rewards import get_reward
 from mm_env.spaces import action_space, check_scalar_action, observation_space
 
@@ -81,14 +82,23 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     ```
 
     ``config``: a :class:`MarketConfig`; ``preset``: a preset name (default ``"default"``);
-    ``overrides``: any ``MarketConfig`` field; ``render_mode``: ``None`` or ``"ansi"``.
+    ``overrides``: any ``MarketConfig`` field; ``render_mode``: ``None``, ``"ansi"`` or
+    ``"rgb_array"``:
+
+    - ``"ansi"``: ``render()`` returns one line of text (time, mid, inventory, cash, wealth,
+      last quotes);
+    - ``"rgb_array"``: ``render()`` returns an image ``(320, 480, 3)`` of ``np.uint8`` of the
+      episode so far, drawn without any plotting library (:mod:`mm_env.render`): the mid
+      (black) with the bid (blue) and ask (red) quoted at each step, the time axis spanning
+      the whole episode, and the inventory in a strip below. Only in this mode does the env
+      keep the per-step history the image needs.
 
     ## Version History
 
-    - v0: initial version.
+    - v0: initial version; ``render_mode="rgb_array"`` added later (dynamics unchanged).
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -114,6 +124,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._z: list[float] = []
         self._u: list[float] = []
         self._noise_pos = 0
+        self._history: EpisodeHistory | None = None  # kept only for render_mode="rgb_array"
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -123,6 +134,8 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._state = self.dynamics.initial_state()
         self._last = None
         self._draw_noise()
+        if self.render_mode == "rgb_array":
+            self._history = EpisodeHistory(self._state.mid, self._state.inventory)
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -142,10 +155,16 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         )
         self._state = result.state
         self._last = result
+        if self._history is not None:
+            s = result.state
+            self._history.record(result.bid, result.ask, s.mid, s.inventory)
         reward = float(self._reward(self.config, result))
         return self._observation(), reward, bool(result.terminated), False, self._info()
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            c = self.config
+            return render_episode(self._history, c.n_steps, c.inventory_limit)
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state

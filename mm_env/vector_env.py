@@ -163,25 +163,33 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def _autoreset_same(
         self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset the sub-envs that just ended; their last obs/info go to ``final_*``."""
+        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out.
+
+        Their last observation goes to ``info["final_obs"]`` (an object array, masked by
+        ``"_final_obs"``) and their last info to ``info["final_info"]`` (a dict of arrays with
+        ``"_key"`` masks equal to ``terminated``); the top-level obs and info of a reset
+        sub-env are those of its new episode.
+        """
         assert self._state is not None
         self._state = _merge(terminated, self.dynamics.initial_state((self.num_envs,)), self._state)
-        new_obs = self._observation(self._state)
         final_obs = np.empty(self.num_envs, dtype=object)
-        final_info = np.empty(self.num_envs, dtype=object)
         for i in np.flatnonzero(terminated):
             final_obs[i] = obs[i]
-            final_info[i] = {
-                key: value[i] for key, value in info.items() if not key.startswith("_")
-            }
-        info = dict(info)
-        info.update(
-            final_obs=final_obs,
-            _final_obs=terminated.copy(),
-            final_info=final_info,
-            _final_info=terminated.copy(),
+        mask = terminated.copy()
+        mask.flags.writeable = False
+        final_info = {key: (mask if key.startswith("_") else value) for key, value in info.items()}
+        nan = np.where(terminated, np.nan, 0.0)
+        new_info = self._info(
+            self._state,
+            info["bid"] + nan,
+            info["ask"] + nan,
+            info["bid_filled"] & ~terminated,
+            info["ask_filled"] & ~terminated,
         )
-        return new_obs, info
+        new_info.update(
+            final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
+        )
+        return self._observation(self._state), new_info
 
     def _observation(self, s: MarketState) -> np.ndarray:
         obs = np.empty((self.num_envs, 3), dtype=np.float32)
@@ -211,7 +219,9 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         }
         info: dict[str, Any] = {}
         for key, value in values.items():
-            info[key] = value
+            view = value.view()  # read-only: writing into an info must not move the market
+            view.flags.writeable = False
+            info[key] = view
             info["_" + key] = self._all
         return info
 

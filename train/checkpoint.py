@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize
 
 from train.config import atomic_write_text
+from train.env_stack import EnvStack
 from train.sb3_policy import save_model_dir
-from train.sb3_vec_env import SB3VecEnv
 
 CHECKPOINTS = "checkpoints"
 LATEST = "LATEST"
@@ -38,12 +38,11 @@ RESUME_FILE = "resume_state.pkl"
 KEEP = 2
 
 
-def capture_state(
-    model: BaseAlgorithm, base: SB3VecEnv, monitor: VecMonitor, vecnorm: VecNormalize
-) -> dict[str, Any]:
+def capture_state(model: BaseAlgorithm, stack: EnvStack) -> dict[str, Any]:
     """Everything outside SB3's zip and VecNormalize's pickle that a resume needs."""
-    venv = base.venv
+    venv, monitor, vecnorm = stack.base.venv, stack.monitor, stack.vecnorm
     return {
+        "martingale_mid": None if stack.martingale is None else stack.martingale.mid.copy(),
         "market_state": venv._state,
         "needs_reset": venv._needs_reset.copy(),
         "env_rng": venv.np_random.bit_generator.state,
@@ -65,15 +64,11 @@ def capture_state(
     }
 
 
-def restore_state(
-    state: dict[str, Any],
-    model: BaseAlgorithm,
-    base: SB3VecEnv,
-    monitor: VecMonitor,
-    vecnorm: VecNormalize,
-) -> None:
+def restore_state(state: dict[str, Any], model: BaseAlgorithm, stack: EnvStack) -> None:
     """Inverse of :func:`capture_state` on freshly built objects."""
-    venv = base.venv
+    venv, monitor, vecnorm = stack.base.venv, stack.monitor, stack.vecnorm
+    if stack.martingale is not None:
+        stack.martingale.mid = state["martingale_mid"].copy()
     venv._state = state["market_state"]
     venv._needs_reset = state["needs_reset"].copy()
     venv.np_random.bit_generator.state = state["env_rng"]

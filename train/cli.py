@@ -5,11 +5,14 @@
     mm-env evaluate --policy as:gamma=0.1 --preset default --episodes 10000 --out runs/as
     mm-env compare --policy as --policy symmetric --policy fixed --set sigma=0.03
     mm-env sweep --policy as --param gamma --values 0.01,0.05,0.1,0.2,0.5,1.0
+    mm-env plot --preset as2008 --which session,mc --episodes 2000 --out figures
 
 The options come from the dataclasses of the Python API: the evaluation options from the
 fields of :class:`train.evaluate.EvalSettings`, the ``--set KEY=VALUE`` market parameters
 from :class:`mm_env.MarketConfig` (its field docs are the help text). Each subcommand prints
-a table, and with ``--out DIR`` writes CSV and JSON files there (see :mod:`train.report`).
+a table, and with ``--out DIR`` writes CSV and JSON files there (see :mod:`train.report`);
+``plot`` writes the figures of :mod:`train.plots` as PNG files (and the tables of its Monte
+Carlo runs) into ``--out`` and prints the paths written.
 Bad arguments print ``mm-env: error: ...`` and exit with status 2, never a traceback.
 """
 
@@ -23,8 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from mm_env.config import PRESETS, MarketConfig, available_presets
+from train.cli_train import add_train_options, run_train
 from train.compare import DEFAULT_GAMMAS, compare, sweep, sweep_steps, sweep_target
 from train.evaluate import EvalSettings, evaluate, evaluation_steps
+from train.plot_suite import (
+    DEFAULT_COMPARISON,
+    FIGURES,
+    GROUPS,
+    planned_steps,
+    resolve_figures,
+    write_plots,
+)
 from train.policy_specs import describe_policies, make_policy, parse_value, policy_factory
 from train.progress import ProgressBar
 from train.report import (
@@ -141,7 +153,11 @@ def _short(v: Any) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _add_common(
+    p: argparse.ArgumentParser,
+    out_default: Path | None = None,
+    out_help: str = "directory for the CSV and JSON tables (created if needed)",
+) -> None:
     market = p.add_argument_group("market")
     market.add_argument("--preset", default="default", choices=available_presets(),
                         help="named parameter set (default: %(default)s)")
@@ -151,8 +167,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("evaluation (train.evaluate.EvalSettings)")
     add_dataclass_options(run, EvalSettings)
     out = p.add_argument_group("output")
-    out.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="directory for the CSV and JSON tables (created if needed)")
+    out.add_argument("--out", type=Path, default=out_default, metavar="DIR", help=out_help)
     out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar on stderr (default: only on a terminal)")
 
@@ -199,7 +214,59 @@ def build_parser() -> argparse.ArgumentParser:
                         + ",".join(f"{g:g}" for g in DEFAULT_GAMMAS) + ")")
     _add_common(p)
     p.set_defaults(handler=_cmd_sweep)
+    _add_plot_parser(sub, kw)
     return parser
+
+
+def _add_plot_parser(sub: Any, kw: dict[str, Any]) -> None:
+    figures = "\n".join(f"  {name:<11} {file}" for name, file in FIGURES.items())
+    groups = "; ".join(f"{g} = {', '.join(names)}" for g, names in GROUPS.items() if g != "all")
+    p = sub.add_parser(
+        "plot", help="the course notebook's figures as PNG files",
+        description="Draw the figures of train.plots for one market into --out (PNG, plus the "
+                    "CSV/JSON tables of the Monte Carlo runs under tables/) and print the "
+                    f"paths written.\n\nfigures (--which NAME):\n{figures}\n"
+                    f"groups: all (default); {groups}", **kw)
+    p.add_argument("--which", action="append", default=None, metavar="NAMES",
+                   help="figures or groups to draw, comma-separated or repeated (default: all)")
+    p.add_argument("--policy", default="as", metavar="SPEC",
+                   help="policy of the session and mc figures (default: %(default)s)")
+    p.add_argument("--compare", dest="compare_policies", action="append", default=None,
+                   metavar="SPEC", help="a policy of the comparison figure (repeat for each; "
+                   f"the first is the reference; default: {', '.join(DEFAULT_COMPARISON)})")
+    p.add_argument("--sweep-policy", default="as", metavar="SPEC",
+                   help="policy family of the gamma figure; must take gamma "
+                        "(default: %(default)s)")
+    p.add_argument("--gamma", type=_type_of(0.1, "gamma"), default=0.1,
+                   help="AS risk aversion of the quotes figure (default: %(default)s)")
+    p.add_argument("--gammas", default=None, metavar="G1,G2,...",
+                   help="risk aversions of the spread and gamma figures (default: "
+                        + ",".join(f"{g:g}" for g in DEFAULT_GAMMAS) + ")")
+    p.add_argument("--paths", type=_type_of(20, "paths"), default=20, metavar="N",
+                   help="number of paths of the mid figure (default: %(default)s)")
+    p.add_argument("--tables", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write the Monte Carlo tables under DIR/tables (default: yes)")
+    _add_common(p, Path("mm_env_plots"),
+                "directory for the PNG files and tables (created if needed; default: "
+                "%(default)s)")
+    p.set_defaults(handler=_cmd_plot)
+
+    p = sub.add_parser(
+        "train", help="train an SB3 agent (PPO by default) on the env",
+        description="Train an agent into a new run directory (config.toml, checkpoints/, "
+                    "best/, final/, eval.csv, tb/), or continue one with --resume. "
+                    "Precedence: defaults < --config FILE < options given here.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_config_epilog(),
+    )
+    market = p.add_argument_group("market")
+    market.add_argument("--preset", default=None, choices=available_presets(),
+                        help="named parameter set (default: the TrainConfig's, 'penalty')")
+    market.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override one market parameter (repeatable)")
+    p.add_argument("--out", default=None, metavar="RUN_DIR",
+                   help="a new directory for the run")
+    add_train_options(p)
+    p.set_defaults(handler=_cmd_train)
 
 
 # ------------------------------------------------------------------ commands
@@ -275,6 +342,41 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     sys.stdout.write(format_sweep(result))
     if args.out is not None:
         _wrote(save_sweep(result, args.out))
+
+
+def _gammas(text: str | None) -> list[float]:
+    if text is None:
+        return list(DEFAULT_GAMMAS)
+    out = []
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise CLIError(f"--gammas must be numbers separated by commas, got {item!r}") from None
+    if not out:
+        raise CLIError(f"--gammas must list at least one value, got {text!r}")
+    return out
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    args.preset_given = args.preset is not None
+    run_train(args, parse_overrides(args.overrides))
+
+
+def _cmd_plot(args: argparse.Namespace) -> None:
+    which = resolve_figures(args.which or ["all"])
+    config = _config(args)
+    settings = settings_from(args, EvalSettings)
+    gammas = _gammas(args.gammas)
+    policies = args.compare_policies or list(DEFAULT_COMPARISON)
+    total = planned_steps(config, which, settings, len(policies), gammas)
+    with _bar(args, total, "plot") as bar:
+        paths = write_plots(config, args.out, which, policy=args.policy, policies=policies,
+                            sweep_policy=args.sweep_policy, gamma=args.gamma, gammas=gammas,
+                            n_paths=args.paths, settings=settings, tables=args.tables,
+                            progress=bar)
+    for path in paths:
+        sys.stdout.write(f"{path}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

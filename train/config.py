@@ -24,6 +24,7 @@ else:  # pragma: no cover - Python 3.10
 
 ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
 LR_SCHEDULES = ("constant", "linear")
+OBS_SCALINGS = ("fixed", "running", "none")
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -68,7 +69,21 @@ class TrainConfig:
             "arithmetic mid; add 'mid' for GBM markets)"
         ),
     )
-    norm_obs: bool = field(default=True, metadata=_doc("VecNormalize the observations"))
+    obs_scaling: str = field(
+        default="fixed",
+        metadata=_doc(
+            f"observation scaling, one of {OBS_SCALINGS}: 'fixed' by the market config, "
+            "'running' mean/std (VecNormalize; its drift can bias the learned policy), 'none'"
+        ),
+    )
+    martingale_reward: bool = field(
+        default=True,
+        metadata=_doc(
+            "train on the reward minus its zero-mean price noise q'(dS - E[dS]) (same "
+            "expected return for every policy, much less variance; evaluation always uses "
+            "the env's reward)"
+        ),
+    )
     norm_reward: bool = field(default=True, metadata=_doc("VecNormalize the rewards"))
     eval_freq: int = field(
         default=2_000_000, metadata=_doc("evaluate every this many steps (0: never)")
@@ -87,6 +102,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
+        if self.obs_scaling not in OBS_SCALINGS:
+            raise ValueError(
+                f"obs_scaling must be one of {list(OBS_SCALINGS)}, got {self.obs_scaling!r}"
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}"

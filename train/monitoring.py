@@ -21,15 +21,15 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.avellaneda_stoikov import AvellanedaStoikovAgent
 from agents.optimal import OptimalAgent
 from agents.simple import FixedSpreadAgent
 from mm_env import MarketConfig
 from train.config import TrainConfig, atomic_write_text
+from train.env_stack import EnvStack
 from train.evaluate import evaluate
-from train.sb3_policy import feature_indices, model_meta, save_model_dir
+from train.sb3_policy import save_model_dir
 from train.sb3_vec_env import SB3VecEnv
 from train.score import optimality_score, paired_gap
 
@@ -71,22 +71,20 @@ def reference_policies(config: MarketConfig) -> dict[str, Any]:
 class CurrentPolicy:
     """The model being trained as an ``act(obs)`` policy, with the training preprocessing."""
 
-    def __init__(self, model: Any, vecnorm: VecNormalize, features: tuple[str, ...]) -> None:
-        self.model, self.vecnorm = model, vecnorm
-        self.idx = feature_indices(features)
+    def __init__(self, model: Any, stack: EnvStack) -> None:
+        self.model, self.stack = model, stack
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        x = self.vecnorm.normalize_obs(np.asarray(obs, dtype=np.float32)[:, self.idx])
-        action, _ = self.model.predict(x, deterministic=True)
+        action, _ = self.model.predict(self.stack.policy_input(obs), deterministic=True)
         return np.asarray(action, dtype=np.float64)
 
 
 class EvalCallback(BaseCallback):
     """Periodic held-out evaluation, eval.csv, TensorBoard scalars and the best model."""
 
-    def __init__(self, run_dir: Path, cfg: TrainConfig, vecnorm: VecNormalize, start: int):
+    def __init__(self, run_dir: Path, cfg: TrainConfig, stack: EnvStack, start: int):
         super().__init__()
-        self.run_dir, self.cfg, self.vecnorm = run_dir, cfg, vecnorm
+        self.run_dir, self.cfg, self.stack = run_dir, cfg, stack
         self.market = cfg.market()
         self.last = start
         self.refs: dict[str, np.ndarray] = {}
@@ -119,7 +117,7 @@ class EvalCallback(BaseCallback):
                     n: self._rewards(p) for n, p in reference_policies(self.market).items()
                 }
         self.last = self.model.num_timesteps
-        policy = CurrentPolicy(self.model, self.vecnorm, self.cfg.obs_features)
+        policy = CurrentPolicy(self.model, self.stack)
         result = evaluate(policy, self.market, self.cfg.eval_episodes, self.cfg.eval_seed)
         reward = result.episodes.total_reward
         row: dict[str, Any] = {
@@ -148,14 +146,8 @@ class EvalCallback(BaseCallback):
         _write_rows(self.run_dir / EVAL_FILE, self.rows)
         if row["mean_reward"] > self.best:
             self.best = row["mean_reward"]
-            meta = model_meta(
-                self.cfg.algo,
-                self.market,
-                self.cfg.obs_features,
-                self.vecnorm,
-                self.model.num_timesteps,
-            )
-            save_model_dir(self.run_dir / "best", self.model, meta, self.vecnorm)
+            meta = self.stack.meta(self.model.num_timesteps)
+            save_model_dir(self.run_dir / "best", self.model, meta, self.stack.vecnorm)
         log.info("eval at %d steps: %s", row["timesteps"], row)
         return row
 

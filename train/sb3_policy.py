@@ -47,6 +47,8 @@ def model_meta(
     features: Sequence[str],
     vecnorm: VecNormalize | None,
     num_timesteps: int,
+    offset: Sequence[float] | None = None,
+    scale: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """The ``meta.json`` content describing a saved model."""
     obs_norm = None
@@ -65,6 +67,8 @@ def model_meta(
         "market": market.to_dict(),
         "observation_names": list(OBSERVATION_NAMES),
         "obs_features": list(features),
+        "obs_offset": [0.0] * len(features) if offset is None else [float(x) for x in offset],
+        "obs_scale": [1.0] * len(features) if scale is None else [float(x) for x in scale],
         "obs_norm": obs_norm,
         "num_timesteps": int(num_timesteps),
     }
@@ -167,6 +171,8 @@ class TrainedPolicy:
         self.config = config
         self.name = f"{meta['algo']}"
         self._idx = feature_indices(meta["obs_features"])
+        self._offset = np.asarray(meta.get("obs_offset", [0.0] * len(self._idx)), np.float64)
+        self._scale = np.asarray(meta.get("obs_scale", [1.0] * len(self._idx)), np.float64)
         norm = meta.get("obs_norm")
         self._norm = None
         if norm is not None:
@@ -183,8 +189,10 @@ class TrainedPolicy:
             )
 
     def preprocess(self, obs: np.ndarray) -> np.ndarray:
-        """Raw env observations ``(n, 3)`` to the network's input."""
-        x = np.asarray(obs, dtype=np.float64)[..., self._idx]
+        """Raw env observations ``(n, 3)`` to the network's input: feature selection, the
+        fixed scaling, then the running normalisation (if the run used it)."""
+        x = (np.asarray(obs, dtype=np.float64)[..., self._idx] - self._offset) / self._scale
+        x = x.astype(np.float32).astype(np.float64)  # the training wrapper works in float32
         if self._norm is not None:
             mean, std, clip = self._norm
             x = np.clip((x - mean) / std, -clip, clip)

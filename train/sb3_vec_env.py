@@ -99,8 +99,9 @@ class SB3VecEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
             final_obs, final_info = info["final_obs"], info["final_info"]
+            keys = [k for k in final_info if not k.startswith("_")]
             for i in np.flatnonzero(dones):
-                infos[i] = dict(final_info[i])
+                infos[i] = {k: final_info[k][i].item() for k in keys}
                 infos[i]["terminal_observation"] = final_obs[i]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         return obs, reward.astype(np.float32), dones, infos

@@ -6,8 +6,7 @@ A run directory holds ``config.toml`` (the :class:`TrainConfig`), ``checkpoints/
 mean reward and its standard error, the score against the naive and the optimal policy)
 and ``tb/`` (TensorBoard logs).
 
-The env stack is ``SB3VecEnv`` (all envs in one numpy batch) → ``VecMonitor`` →
-``VecSelectObservation`` (the features in ``cfg.obs_features``) → ``VecNormalize``.
+The env stack is described in :mod:`train.env_stack`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from typing import Any
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from train.algorithms import algorithm_class, algorithm_kwargs
 from train.checkpoint import (
@@ -32,37 +30,13 @@ from train.checkpoint import (
     write_checkpoint,
 )
 from train.config import TrainConfig
+from train.env_stack import EnvStack, make_env_stack
 from train.monitoring import EvalCallback, MarketMetricsCallback
-from train.sb3_policy import MODEL_FILE, VECNORM_FILE, model_meta, save_model_dir
-from train.sb3_vec_env import SB3VecEnv
-from train.wrappers import VecSelectObservation
+from train.sb3_policy import MODEL_FILE, VECNORM_FILE, save_model_dir
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.toml"
-
-
-@dataclass
-class EnvStack:
-    """The training env and handles on its layers."""
-
-    base: SB3VecEnv
-    monitor: VecMonitor
-    vecnorm: VecNormalize
-
-
-def make_env_stack(cfg: TrainConfig, vecnorm_path: Path | None = None) -> EnvStack:
-    """Build the training env; with ``vecnorm_path``, load its normalisation statistics."""
-    base = SB3VecEnv(cfg.n_envs, cfg.market())
-    monitor = VecMonitor(base)
-    selected = VecSelectObservation(monitor, cfg.obs_features)
-    if vecnorm_path is not None:
-        vecnorm = VecNormalize.load(str(vecnorm_path), selected)
-    else:
-        vecnorm = VecNormalize(
-            selected, norm_obs=cfg.norm_obs, norm_reward=cfg.norm_reward, gamma=cfg.gamma
-        )
-    return EnvStack(base, monitor, vecnorm)
 
 
 class CheckpointCallback(BaseCallback):
@@ -80,14 +54,8 @@ class CheckpointCallback(BaseCallback):
 
     def save(self) -> Path:
         self.last = self.model.num_timesteps
-        meta = model_meta(
-            self.cfg.algo,
-            self.cfg.market(),
-            self.cfg.obs_features,
-            self.stack.vecnorm,
-            self.model.num_timesteps,
-        )
-        state = capture_state(self.model, self.stack.base, self.stack.monitor, self.stack.vecnorm)
+        meta = self.stack.meta(self.model.num_timesteps)
+        state = capture_state(self.model, self.stack)
         path = write_checkpoint(self.run_dir, self.model, self.stack.vecnorm, meta, state)
         log.info("checkpoint %s", path)
         return path
@@ -143,7 +111,7 @@ def resume(run_dir: str | Path, *, extra_callback: BaseCallback | None = None) -
     model = algorithm_class(cfg.algo).load(
         ckpt / MODEL_FILE, env=stack.vecnorm, device="cpu", tensorboard_log=_tb(run, cfg)
     )
-    restore_state(load_resume_state(ckpt), model, stack.base, stack.monitor, stack.vecnorm)
+    restore_state(load_resume_state(ckpt), model, stack)
     log.info("resuming %s from %s at %d steps", run, ckpt.name, model.num_timesteps)
     return _learn(cfg, run, model, stack, start=model.num_timesteps, extra_callback=extra_callback)
 
@@ -156,7 +124,7 @@ def _learn(
     start: int,
     extra_callback: BaseCallback | None,
 ) -> TrainResult:
-    evaluator = EvalCallback(run, cfg, stack.vecnorm, start=start)
+    evaluator = EvalCallback(run, cfg, stack, start=start)
     checkpointer = CheckpointCallback(run, cfg, stack, start=start)
     callbacks: list[BaseCallback] = [evaluator, checkpointer, MarketMetricsCallback(stack.base)]
     if extra_callback is not None:
@@ -171,8 +139,7 @@ def _learn(
     )
     wall = time.perf_counter() - t0
     evaluator.evaluate_now()
-    meta = model_meta(cfg.algo, cfg.market(), cfg.obs_features, stack.vecnorm, model.num_timesteps)
-    save_model_dir(run / "final", model, meta, stack.vecnorm)
+    save_model_dir(run / "final", model, stack.meta(model.num_timesteps), stack.vecnorm)
     if cfg.checkpoint_freq:
         checkpointer.save()
     return TrainResult(run, model, model.num_timesteps, wall, evaluator.rows)

@@ -1,0 +1,191 @@
+"""Training quality of PPO on the default task: score against the optimum, PPO vs AS, throughput.
+
+Run (trains with the default TrainConfig, then evaluates; about 15 minutes on 2 cores)::
+
+    .venv/bin/python benchmarks/train_quality.py --run-dir runs/quality --train
+
+or evaluate an existing run (``RUN_DIR/final``) or the shipped model::
+
+    .venv/bin/python benchmarks/train_quality.py --model models/ppo_penalty
+
+What it prints, on ``--episodes`` (default 10,000) held-out episodes with common random
+numbers (seed ``--seed``, never used in training):
+
+- mean episode reward (the env's ``inventory_penalty`` reward) of PPO, the naive policy
+  (depth 1/k both sides), the exact optimum (``OptimalAgent``), the discrete-time optimum and
+  Avellaneda-Stoikov at each gamma of a sweep, each with its paired difference to PPO;
+- the score ``(PPO - naive) / (optimal - naive)`` with its standard error, and the same score
+  computed exactly (no sampling noise) by the lattice recursion of :mod:`agents.lattice`;
+- whether PPO beats the best-gamma AS by more than 3 standard errors of the paired
+  difference (the best gamma is picked on the same episodes, which favours AS);
+- with a run directory: the learning curve (score vs steps and wall time, from the run's
+  periodic evaluations) as CSV and PNG, and the training throughput of ``model.learn``
+  next to the bare vector env's throughput at the same number of envs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+from matplotlib.figure import Figure
+
+from agents import AvellanedaStoikovAgent, DiscreteOptimalAgent, FixedSpreadAgent, OptimalAgent
+from agents.lattice import evaluate_on_lattice
+from mm_env import MarketMakingVectorEnv
+from train.config import TrainConfig
+from train.evaluate import evaluate
+from train.sb3_policy import load_policy
+from train.score import optimality_score, paired_gap
+from train.trainer import train
+
+GAMMAS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+
+
+def bare_env_rate(cfg: TrainConfig, steps: int = 400) -> float:
+    """Trajectory-steps/s of the native vector env alone, at the run's number of envs."""
+    env = MarketMakingVectorEnv(cfg.n_envs, cfg.market())
+    env.reset(seed=0)
+    action = np.full((cfg.n_envs, 2), 1.0 / cfg.market().k)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        env.step(action)
+    return steps * cfg.n_envs / (time.perf_counter() - t0)
+
+
+def learning_curve(run_dir: Path, out: Path) -> None:
+    """eval.csv of the run -> learning_curve.csv and learning_curve.png in ``out``."""
+    with open(run_dir / "eval.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("score")]
+    if not rows:
+        print("no periodic evaluations with a score in", run_dir / "eval.csv")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    cols = ("timesteps", "wall_time", "score", "se_score", "mean_reward", "gap_to_optimal")
+    with open(out / "learning_curve.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(cols)
+        writer.writerows([[r[c] for c in cols] for r in rows])
+    steps = np.array([float(r["timesteps"]) for r in rows])
+    wall = np.array([float(r["wall_time"]) for r in rows])
+    score = np.array([float(r["score"]) for r in rows])
+    se = np.array([float(r["se_score"]) for r in rows])
+    fig = Figure(figsize=(10, 4))
+    for ax, x, label in zip(
+        fig.subplots(1, 2), (steps / 1e6, wall / 60), ("steps [M]", "wall time [min]"), strict=True
+    ):
+        ax.errorbar(x, score, yerr=2 * se, marker="o", capsize=3)
+        ax.axhline(0.97, color="red", linestyle="--", label="target 0.97")
+        ax.axhline(1.0, color="gray", linestyle=":")
+        ax.set_xlabel(label)
+        ax.set_ylabel("score (PPO - naive) / (optimal - naive)")
+        ax.set_ylim(max(-0.5, float(score.min()) - 0.05), 1.05)
+        ax.legend()
+    fig.suptitle("PPO on the 'penalty' task: periodic held-out evaluations (±2 SE)")
+    fig.tight_layout()
+    fig.savefig(out / "learning_curve.png", dpi=100)
+    print(f"wrote {out / 'learning_curve.csv'} and {out / 'learning_curve.png'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-dir", type=Path, default=None, help="training run directory")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="a model directory to evaluate (default RUN_DIR/final)",
+    )
+    parser.add_argument("--train", action="store_true", help="train into --run-dir first")
+    parser.add_argument("--total-timesteps", type=int, default=None)
+    parser.add_argument("--episodes", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where the curve goes (default RUN_DIR)"
+    )
+    args = parser.parse_args()
+
+    cfg = TrainConfig()
+    wall = None
+    if args.train:
+        if args.run_dir is None:
+            parser.error("--train needs --run-dir")
+        if args.total_timesteps:
+            cfg = cfg.replace(total_timesteps=args.total_timesteps)
+        result = train(cfg, args.run_dir)
+        wall = result.wall_time
+        print(
+            f"trained {result.num_timesteps:,} steps in {wall:.0f} s "
+            f"({result.num_timesteps / wall:,.0f} steps/s of model.learn incl. evaluations)"
+        )
+    model_dir = args.model or (args.run_dir / "final" if args.run_dir else None)
+    if model_dir is None:
+        parser.error("give --run-dir or --model")
+    ppo = load_policy(model_dir)
+    market = ppo.config
+    n, seed = args.episodes, args.seed
+    print(f"evaluating {model_dir} on {n} held-out episodes (seed {seed}), market {market}")
+
+    def rewards(policy: object) -> np.ndarray:
+        return evaluate(policy, market, n, seed).episodes.total_reward
+
+    r = {
+        "PPO": rewards(ppo),
+        "naive 1/k": rewards(FixedSpreadAgent(market)),
+        "optimal (CJP)": rewards(OptimalAgent(market)),
+        "discrete-time optimum": rewards(DiscreteOptimalAgent(market)),
+    }
+    as_r = {g: rewards(AvellanedaStoikovAgent(market, gamma=g)) for g in GAMMAS}
+    best_g = max(as_r, key=lambda g: as_r[g].mean())
+    for g in GAMMAS:
+        r[f"AS gamma={g:g}"] = as_r[g]
+    print(f"\n{'policy':<24}{'mean reward':>14}{'SE':>8}{'PPO - it':>12}{'SE':>8}")
+    for name, x in r.items():
+        gap = paired_gap(r["PPO"], x)
+        print(
+            f"{name:<24}{x.mean():>14.3f}{x.std(ddof=1) / math.sqrt(n):>8.3f}"
+            f"{gap.value:>12.3f}{gap.se:>8.3f}"
+        )
+    score = optimality_score(r["PPO"], r["naive 1/k"], r["optimal (CJP)"])
+    print(f"\nscore (Monte Carlo) = {score.value:.4f} ± {score.se:.4f}   (target >= 0.97)")
+    lat = {
+        k: evaluate_on_lattice(p, market).initial
+        for k, p in (
+            ("ppo", ppo),
+            ("naive", FixedSpreadAgent(market)),
+            ("optimal", OptimalAgent(market)),
+        )
+    }
+    exact = (lat["ppo"] - lat["naive"]) / (lat["optimal"] - lat["naive"])
+    print(
+        f"score (exact, lattice) = {exact:.4f}   [PPO {lat['ppo']:.3f}, naive "
+        f"{lat['naive']:.3f}, optimal {lat['optimal']:.3f}]"
+    )
+    gap = paired_gap(r["PPO"], as_r[best_g])
+    verdict = "yes" if gap.value > 3 * gap.se else "NO"
+    print(
+        f"PPO - best AS (gamma={best_g:g}) = {gap.value:.3f} ± {gap.se:.3f}: "
+        f"beats it by > 3 SE: {verdict}"
+    )
+    if args.run_dir is not None:
+        learning_curve(args.run_dir, args.out or args.run_dir)
+        run_cfg = TrainConfig.from_toml(args.run_dir / "config.toml")
+        env_rate = bare_env_rate(run_cfg)
+        print(f"bare vector env with {run_cfg.n_envs} envs: {env_rate:,.0f} steps/s")
+        if wall is not None:
+            learn_rate = cfg.total_timesteps / wall
+            print(
+                f"model.learn: {learn_rate:,.0f} steps/s -> env share of training time "
+                f"~{learn_rate / env_rate:.1%}"
+            )
+
+
+if __name__ == "__main__":
+    main()
