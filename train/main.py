@@ -1,58 +1,155 @@
-"""The README's main job.
+"""The README's main job: PPO against Avellaneda-Stoikov and the exact optimum.
 
-Until the training pipeline lands, this runs a Monte Carlo of the vector env under the
-fixed-spread policy (depth 1/k on both sides) and prints a summary of terminal PnL.
+``bash scripts/main.sh`` runs ``python -m train.main``: it loads the PPO agent shipped in
+``models/ppo_penalty`` (trained by ``mm-env train`` on the ``penalty`` task), evaluates it
+next to the exact optimum (:class:`agents.OptimalAgent`), Avellaneda-Stoikov at its best
+gamma of a small sweep, the AS paper's symmetric strategy and the naive 1/k quotes on held-out
+episodes with common random numbers, prints the comparison table and the optimality score,
+and writes figures and tables to ``--out``. With ``--train`` it first trains a new agent with
+the default :class:`train.config.TrainConfig` (about 15 minutes on 2 cores) into
+``--run-dir`` and compares that one instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import numpy as np
+from agents import AvellanedaStoikovAgent, FixedSpreadAgent, OptimalAgent, SymmetricAgent
+from train.compare import compare
+from train.plots import comparison, optimal_quotes
+from train.plots_model import policy_vs_optimal_quotes
+from train.report import save_comparison
+from train.sb3_policy import load_policy
+from train.score import optimality_score, paired_gap
 
-from agents import FixedSpreadAgent
-from mm_env import MarketConfig, MarketMakingVectorEnv, available_presets
-
-log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+AS_GAMMAS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
-def run(config: MarketConfig, n_episodes: int, seed: int) -> dict[str, float]:
-    """Terminal-PnL statistics of the fixed-spread policy over ``n_episodes``."""
-    env = MarketMakingVectorEnv(n_episodes, config)
-    agent = FixedSpreadAgent(config)
-    obs, _ = env.reset(seed=seed)
-    fills = np.zeros(n_episodes)
-    for _ in range(config.n_steps):
-        obs, _, terminated, _, info = env.step(agent.act(obs))
-        fills += info["bid_filled"] + info["ask_filled"]
-    assert terminated.all()
-    pnl = info["wealth"]
-    return {
-        "episodes": float(n_episodes),
-        "mean_pnl": float(pnl.mean()),
-        "std_pnl": float(pnl.std(ddof=1)),
-        "se_pnl": float(pnl.std(ddof=1) / math.sqrt(n_episodes)),
-        "mean_fills": float(fills.mean()),
-        "mean_abs_final_inventory": float(np.abs(info["inventory"]).mean()),
-    }
+@dataclass
+class MainArgs:
+    """Options of the main job (their docs are the ``--help``)."""
+
+    model: Path = field(
+        default=REPO / "models" / "ppo_penalty",
+        metadata={"doc": "model directory of the PPO agent to compare (ignored with --train)"},
+    )
+    train: bool = field(default=False, metadata={"doc": "train a new agent first"})
+    run_dir: Path = field(
+        default=Path("runs/main"), metadata={"doc": "with --train: the new run's directory"}
+    )
+    total_timesteps: int = field(
+        default=0, metadata={"doc": "with --train: steps to train (0: the TrainConfig default)"}
+    )
+    episodes: int = field(default=10_000, metadata={"doc": "held-out evaluation episodes"})
+    seed: int = field(default=777, metadata={"doc": "seed of the held-out episodes"})
+    out: Path = field(
+        default=Path("out/main"), metadata={"doc": "directory for the tables and figures"}
+    )
+
+
+def parse_args(argv: list[str] | None) -> MainArgs:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.main",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for f in dataclasses.fields(MainArgs):
+        flag = "--" + f.name.replace("_", "-")
+        doc = f"{f.metadata['doc']} (default: {f.default})"
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action="store_true", help=doc)
+        else:
+            kind: Any = {"int": int, "Path": Path}.get(str(f.type), str)
+            parser.add_argument(flag, type=kind, default=f.default, help=doc)
+    ns = parser.parse_args(argv)
+    args = MainArgs(**vars(ns))
+    if args.episodes < 2:
+        parser.error(f"--episodes must be >= 2, got {args.episodes}")
+    if not args.train and not (args.model / "meta.json").is_file():
+        parser.error(f"no trained model in {args.model}; train one with --train")
+    return args
+
+
+def train_agent(args: MainArgs) -> Path:
+    """Train with the default TrainConfig into ``args.run_dir``; returns its final model."""
+    from train.config import TrainConfig
+    from train.trainer import train
+
+    cfg = TrainConfig()
+    if args.total_timesteps:
+        cfg = cfg.replace(total_timesteps=args.total_timesteps)
+    result = train(cfg, args.run_dir)
+    sys.stdout.write(f"trained {result.num_timesteps:,} steps in {result.wall_time:.0f} s\n")
+    return args.run_dir / "final"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.main", description=__doc__)
-    parser.add_argument("--preset", default="default", choices=available_presets())
-    parser.add_argument("--episodes", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.episodes < 2:
-        parser.error(f"--episodes must be >= 2, got {args.episodes}")
-    stats = run(MarketConfig.preset(args.preset), args.episodes, args.seed)
-    width = max(map(len, stats))
-    sys.stdout.write(f"fixed spread 1/k on preset {args.preset!r}\n")
-    for key, value in stats.items():
-        sys.stdout.write(f"{key:<{width}}  {value:12.4f}\n")
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    model_dir = train_agent(args) if args.train else args.model
+    ppo = load_policy(model_dir)
+    market = ppo.config
+    n, seed = args.episodes, args.seed
+
+    # AS at its best gamma on these episodes (a choice that favours AS)
+    sweep = compare(
+        {f"as {g:g}": AvellanedaStoikovAgent(market, gamma=g) for g in AS_GAMMAS}, market, n, seed
+    )
+    best = max(sweep.policies, key=lambda p: sweep.results[p].episodes.total_reward.mean())
+    best_gamma = float(best.split()[1])
+    policies = {
+        "ppo": ppo,
+        "optimal": OptimalAgent(market),
+        f"as(gamma={best_gamma:g})": AvellanedaStoikovAgent(market, gamma=best_gamma),
+        "symmetric": SymmetricAgent(market, gamma=best_gamma),
+        "naive 1/k": FixedSpreadAgent(market),
+    }
+    result = compare(policies, market, n, seed, reference="ppo")
+    reward = {p: result.results[p].episodes.total_reward for p in result.policies}
+
+    out = sys.stdout
+    out.write(
+        f"market: preset 'penalty' = {market}\nmodel: {model_dir} "
+        f"({ppo.meta['num_timesteps']:,} training steps)\n"
+    )
+    out.write(f"{n} held-out episodes, seed {seed}, common random numbers\n\n")
+    out.write(
+        f"{'policy':<20}{'mean reward':>12}{'± SE':>8}{'ppo - it':>10}{'± SE':>8}"
+        f"{'mean PnL':>10}{'std PnL':>9}{'|q_T|':>7}\n"
+    )
+    for p in result.policies:
+        ep = result.results[p].episodes
+        gap = paired_gap(reward["ppo"], reward[p])
+        se = reward[p].std(ddof=1) / math.sqrt(n)
+        out.write(
+            f"{p:<20}{reward[p].mean():>12.3f}{se:>8.3f}{gap.value:>10.3f}"
+            f"{gap.se:>8.3f}{ep.pnl.mean():>10.3f}{ep.pnl.std(ddof=1):>9.3f}"
+            f"{abs(ep.final_inventory).mean():>7.2f}\n"
+        )
+    score = optimality_score(reward["ppo"], reward["naive 1/k"], reward["optimal"])
+    out.write(f"\nscore (ppo - naive) / (optimal - naive) = {score.value:.4f} ± {score.se:.4f}\n")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = save_comparison(result, args.out / "tables")
+    figures = {
+        "comparison.png": lambda path: comparison(result, path=path),
+        "ppo_vs_optimal_quotes.png": lambda path: policy_vs_optimal_quotes(
+            market, ppo, OptimalAgent(market), path=path
+        ),
+        "optimal_quotes.png": lambda path: optimal_quotes(market, path=path),
+    }
+    for name, draw in figures.items():
+        draw(args.out / name)
+        written.append(args.out / name)
+    out.write("\nwrote " + ", ".join(str(p) for p in written) + "\n")
     return 0
 
 

@@ -361,3 +361,41 @@ def _colors(n: int) -> list[tuple[float, float, float, float]]:
 
     cmap = colormaps["viridis"]
     return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))][:n]
+
+
+def policy_vs_optimal_quotes(
+    config: MarketConfig,
+    policy: object,
+    optimal: object,
+    times: Sequence[float] | None = None,
+    inventories: Sequence[float] | None = None,
+    *,
+    name: str = "PPO",
+    fig: FigureBase | None = None,
+    path: PathLike | None = None,
+) -> Figure:
+    """A policy's bid and ask depths against inventory at several times (solid), next to
+    the optimal policy's (dashed). Both are queried with env observations ``[T - t, q, S0]``
+    through ``act(obs)``."""
+    ts = [f * config.T for f in (0.0, 0.5, 0.8, 0.95)] if times is None else list(times)
+    if inventories is None:
+        q = config.order_size * np.arange(-10, 11, dtype=np.float64)
+        q = q[np.abs(q) <= config.inventory_limit]
+    else:
+        q = np.asarray(inventories, dtype=np.float64)
+    root, axes = grid_axes(fig, 1, 2, 11.0, 4.5, sharey=True)
+    colors = _colors(len(ts))
+    for t, color in zip(ts, colors, strict=True):
+        obs = np.stack([np.full(q.size, config.T - t), q, np.full(q.size, config.S0)], axis=1)
+        mine = np.asarray(policy.act(obs.astype(np.float32)))  # type: ignore[attr-defined]
+        best = np.asarray(optimal.act(obs.astype(np.float32)))  # type: ignore[attr-defined]
+        for side, ax in enumerate(axes):
+            ax.plot(q, mine[:, side], color=color, label=f"{name}, t = {t:g}")
+            ax.plot(q, best[:, side], color=color, linestyle="--", label=f"optimal, t = {t:g}")
+    for ax, label in zip(axes, ("bid", "ask"), strict=True):
+        ax.set_xlabel("inventory q [shares]")
+        ax.set_title(f"{label} depth")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("depth [price units]")
+    axes[1].legend(fontsize=7, ncol=2)
+    return finish(root, path, f"{name} (solid) vs optimal (dashed) quotes")
