@@ -25,9 +25,10 @@ continuous-time optima of :mod:`agents.optimal`.
 Limits: policies that read the mid (AS and GLFT under GBM use ``sigma * S``) are evaluated
 with the mid frozen at ``S0`` (an approximation for them); stochastic policies (RandomAgent)
 are evaluated on one draw per lattice node, which is not their expectation. With no
-inventory limit the lattice is truncated at ``q_max`` (default
-:func:`agents.optimal.default_q_max`): the bid is not filled at ``+q_max`` (nor the ask at
-``-q_max``), an approximation of the unbounded env.
+inventory limit, :func:`evaluate_on_lattice` uses ``q_max = n_steps * order_size`` (exact:
+the inventory cannot go further in one episode); a smaller ``q_max`` (and the discrete
+optimum's default, :func:`agents.optimal.default_q_max`) truncates the lattice: the bid is
+not filled at ``+q_max`` (nor the ask at ``-q_max``), an approximation of the unbounded env.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ def evaluate_on_lattice(
     """Exact expected episode reward of ``policy`` (anything with ``act(obs)``) in the env.
 
     See the module docstring for the recursion and its conditions; ``q_max`` truncates the
-    lattice (default: the config's inventory limit, or :func:`agents.optimal.default_q_max`).
+    lattice (default: the config's inventory limit, or with no limit ``n_steps * order_size``,
+    the furthest the inventory can go in an episode, so that the default is exact).
 
     With ``cara_gamma`` (``> 0``, arithmetic mid only) the values are instead the certainty
     equivalents ``-(1/gamma) log E[exp(-gamma R)]`` of the remaining reward ``R``: the price
@@ -203,6 +205,9 @@ def evaluate_on_lattice(
         raise ValueError(
             f"policy must have an act(obs) method (an agents.Agent), got {type(policy).__name__}"
         )
+    if q_max is None and not math.isfinite(config.inventory_limit):
+        # |q| moves by at most one order size a step: this lattice is exact, not a truncation
+        q_max = config.n_steps * config.order_size
     model = LatticeModel(config, q_max)
     risk = np.zeros_like(model.inventories)
     if cara_gamma is not None:
