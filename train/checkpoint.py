@@ -123,8 +123,10 @@ def load_resume_state(checkpoint: Path) -> dict[str, Any]:
 
 
 def _prune(root: Path, newest: str) -> None:
-    for stale in root.glob(".step-*"):
+    for stale in root.glob(".step-*"):  # a killed write's temporary or set-aside directory
         shutil.rmtree(stale, ignore_errors=True)
+    for stale_file in root.glob(f".{LATEST}.*.tmp"):  # a killed write of LATEST
+        stale_file.unlink(missing_ok=True)
     done = sorted(p.name for p in root.glob("step-*") if p.is_dir())
     keep = set(done[-KEEP:]) | {newest}
     for name in done:

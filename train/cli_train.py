@@ -125,10 +125,19 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.resume:
-        if args.out or args.config or overrides:
+        options = [
+            "--" + f.name.replace("_", "-")
+            for f in dataclasses.fields(TrainConfig)
+            if f.name not in _SKIP and getattr(args, f.name, None) is not None
+        ]
+        if getattr(args, "preset_given", False):
+            options.append("--preset")
+        if args.out or args.config or overrides or options:
+            given = ", ".join(options)
             raise ValueError(
                 "--resume continues a run with its own config.toml; do not "
-                "combine it with --out, --config or --set"
+                "combine it with --out, --config, --set, --preset or training options"
+                + (f" (got {given})" if given else "")
             )
         result = resume(args.resume)
     else:

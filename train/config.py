@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mm_env import OBSERVATION_NAMES, MarketConfig
+from mm_env import MarketConfig
+from train.features import check_features
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -123,9 +124,10 @@ class TrainConfig:
             _check_int(name, getattr(self, name), 0)
         for name, lo, hi in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and lo <= value <= hi):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and lo <= value <= hi):
                 raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
-        if not (
+        if isinstance(self.learning_rate, bool) or not (
             isinstance(self.learning_rate, (int, float))
             and self.learning_rate > 0
             and math.isfinite(self.learning_rate)
@@ -135,13 +137,7 @@ class TrainConfig:
         if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
             raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
         object.__setattr__(self, "net_arch", arch)
-        features = tuple(self.obs_features)
-        if not features or any(f not in OBSERVATION_NAMES for f in features):
-            raise ValueError(
-                f"obs_features must be a non-empty subset of {list(OBSERVATION_NAMES)}, "
-                f"got {list(self.obs_features)!r}"
-            )
-        object.__setattr__(self, "obs_features", features)
+        object.__setattr__(self, "obs_features", check_features(self.obs_features))
         object.__setattr__(self, "overrides", dict(self.overrides))
         self.market()  # validates preset and overrides with MarketConfig's messages
 

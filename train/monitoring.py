@@ -86,9 +86,10 @@ class EvalCallback(BaseCallback):
         super().__init__()
         self.run_dir, self.cfg, self.stack = run_dir, cfg, stack
         self.market = cfg.market()
-        self.last = start
         self.refs: dict[str, np.ndarray] = {}
         self.rows = _read_rows(run_dir / EVAL_FILE, up_to=start)
+        # the evaluation schedule continues from the last evaluation, not from the checkpoint
+        self.last = int(self.rows[-1]["timesteps"]) if self.rows else 0
         self.best = max((r["mean_reward"] for r in self.rows), default=-math.inf)
         self._t0 = time.perf_counter() - (self.rows[-1]["wall_time"] if self.rows else 0.0)
 
@@ -183,6 +184,8 @@ def _read_rows(path: Path, up_to: int) -> list[dict[str, Any]]:
         return []
     with open(path, newline="") as fh:
         rows = [{k: float(v) for k, v in r.items() if v != ""} for r in csv.DictReader(fh)]
+    for row in rows:  # an integer column: rewritten as "640", not "640.0"
+        row["timesteps"] = int(row["timesteps"])
     return [r for r in rows if r["timesteps"] <= up_to]
 
 

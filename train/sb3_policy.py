@@ -24,21 +24,11 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecNormalize
 
 from mm_env import OBSERVATION_NAMES, MarketConfig
+from train.features import check_features, compute_features
 
 META_FILE = "meta.json"
 MODEL_FILE = "model.zip"
 VECNORM_FILE = "vecnormalize.pkl"
-
-
-def feature_indices(features: Sequence[str]) -> list[int]:
-    """Column indices of ``features`` in the env's observation."""
-    unknown = [f for f in features if f not in OBSERVATION_NAMES]
-    if unknown or not features:
-        raise ValueError(
-            f"obs_features must be a non-empty subset of {list(OBSERVATION_NAMES)}, "
-            f"got {list(features)}"
-        )
-    return [OBSERVATION_NAMES.index(f) for f in features]
 
 
 def model_meta(
@@ -170,9 +160,10 @@ class TrainedPolicy:
         self.meta = meta
         self.config = config
         self.name = f"{meta['algo']}"
-        self._idx = feature_indices(meta["obs_features"])
-        self._offset = np.asarray(meta.get("obs_offset", [0.0] * len(self._idx)), np.float64)
-        self._scale = np.asarray(meta.get("obs_scale", [1.0] * len(self._idx)), np.float64)
+        self._features = check_features(meta["obs_features"])
+        n = len(self._features)
+        self._offset = np.asarray(meta.get("obs_offset", [0.0] * n), np.float64)
+        self._scale = np.asarray(meta.get("obs_scale", [1.0] * n), np.float64)
         norm = meta.get("obs_norm")
         self._norm = None
         if norm is not None:
@@ -182,16 +173,16 @@ class TrainedPolicy:
                 float(norm["clip"]),
             )
         expected = model.observation_space.shape
-        if expected != (len(self._idx),):
+        if expected != (n,):
             raise ValueError(
                 f"the model's observation space has shape {expected}, but its meta.json "
-                f"lists {len(self._idx)} features {meta['obs_features']}"
+                f"lists {n} features {meta['obs_features']}"
             )
 
     def preprocess(self, obs: np.ndarray) -> np.ndarray:
         """Raw env observations ``(n, 3)`` to the network's input: feature selection, the
         fixed scaling, then the running normalisation (if the run used it)."""
-        x = (np.asarray(obs, dtype=np.float64)[..., self._idx] - self._offset) / self._scale
+        x = (compute_features(obs, self._features) - self._offset) / self._scale
         x = x.astype(np.float32).astype(np.float64)  # the training wrapper works in float32
         if self._norm is not None:
             mean, std, clip = self._norm

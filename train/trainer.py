@@ -126,6 +126,11 @@ def _learn(
 ) -> TrainResult:
     evaluator = EvalCallback(run, cfg, stack, start=start)
     checkpointer = CheckpointCallback(run, cfg, stack, start=start)
+    if start and start >= cfg.total_timesteps:
+        # resumed from the final checkpoint: the run is complete (its final evaluation and
+        # final/ were written before that checkpoint); rewriting them would only duplicate
+        log.info("run %s is already complete (%d steps)", run, start)
+        return TrainResult(run, model, start, 0.0, evaluator.rows)
     callbacks: list[BaseCallback] = [evaluator, checkpointer, MarketMetricsCallback(stack.base)]
     if extra_callback is not None:
         callbacks.append(extra_callback)

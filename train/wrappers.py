@@ -10,7 +10,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from mm_env import MarketConfig
-from train.sb3_policy import feature_indices
+from train.features import check_features, compute_features, fixed_scale
 from train.sb3_vec_env import SB3VecEnv
 
 
@@ -30,15 +30,14 @@ class VecSelectObservation(VecEnvWrapper):
         offset: np.ndarray | None = None,
         scale: np.ndarray | None = None,
     ) -> None:
-        self.features = tuple(features)
-        self.indices = feature_indices(self.features)
-        n = len(self.indices)
+        self.features = check_features(features)
+        n = len(self.features)
         self.offset = np.zeros(n, np.float32) if offset is None else np.asarray(offset, np.float32)
         self.scale = np.ones(n, np.float32) if scale is None else np.asarray(scale, np.float32)
         space = venv.observation_space
         assert isinstance(space, spaces.Box)
-        low = (space.low[self.indices] - self.offset) / self.scale
-        high = (space.high[self.indices] - self.offset) / self.scale
+        low = (compute_features(space.low, self.features) - self.offset) / self.scale
+        high = (compute_features(space.high, self.features) - self.offset) / self.scale
         sub = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         super().__init__(venv, observation_space=sub)
 
@@ -49,7 +48,9 @@ class VecSelectObservation(VecEnvWrapper):
 
     def transform(self, obs: np.ndarray) -> np.ndarray:
         """Select the features of raw observations ``(n, 3)`` and apply the fixed scaling."""
-        return ((obs[..., self.indices] - self.offset) / self.scale).astype(np.float32)
+        return ((compute_features(obs, self.features) - self.offset) / self.scale).astype(
+            np.float32
+        )
 
     def step_wait(self) -> VecEnvStepReturn:
         obs, reward, done, infos = self.venv.step_wait()
@@ -71,13 +72,9 @@ def fixed_observation_scale(
     """
     inv = min(config.inventory_limit, 10.0 * config.order_size)
     vol = max(config.price_sigma * np.sqrt(config.T), 1e-12)
-    table = {
-        "time_remaining": (0.0, config.T),
-        "inventory": (0.0, inv),
-        "mid": (config.S0, vol),
-    }
-    offset = np.array([table[f][0] for f in features], dtype=np.float32)
-    scale = np.array([table[f][1] for f in features], dtype=np.float32)
+    pairs = [fixed_scale(f, config.T, inv, config.S0, vol) for f in features]
+    offset = np.array([p[0] for p in pairs], dtype=np.float32)
+    scale = np.array([p[1] for p in pairs], dtype=np.float32)
     return offset, scale
 
 
