@@ -447,3 +447,21 @@ def test_cli_train_help_lists_every_field(capsys):
         if f.name not in ("preset", "overrides"):
             assert "--" + f.name.replace("_", "-") in out, f.name
     assert "--resume" in out and "--config" in out and "--set" in out
+
+
+def test_cli_sb3_spec_loads_a_model_directory_with_its_preprocessing(tiny_run, tmp_path):
+    """`mm-env evaluate --policy sb3:path=RUN/final` uses load_policy (feature selection and
+    scaling), so it reproduces evaluate() of the loaded policy exactly."""
+    from train.cli import main as cli_main
+    from train.evaluate import evaluate
+
+    cfg, run, _ = tiny_run
+    market = cfg.market()
+    expected = evaluate(load_policy(run / "final"), market, 50, 3).summary()["mean_pnl"]
+    out = tmp_path / "out"
+    overrides = [x for k, v in cfg.overrides.items() for x in ("--set", f"{k}={v}")]
+    rc = cli_main(["evaluate", "--policy", f"sb3:path={run / 'final'}", "--preset", cfg.preset,
+                   *overrides, "--episodes", "50", "--seed", "3", "--out", str(out)])
+    assert rc == 0
+    doc = json.loads((out / "summary.json").read_text())
+    assert doc["summary"]["mean_pnl"] == pytest.approx(expected, rel=1e-12)

@@ -8,7 +8,8 @@
 an imported object that is not a class is used as the policy itself (no arguments allowed).
 
 Special cases: ``random:seed=N`` seeds the agent's generator (``rng=default_rng(N)``);
-``sb3:path=model.zip[,algo=PPO]`` loads a trained stable-baselines3 model.
+``sb3:path=DIR`` loads a model directory written by ``mm-env train`` (with the observation
+preprocessing it was trained with); ``sb3:path=model.zip[,algo=PPO]`` a bare SB3 model.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,7 +48,9 @@ POLICIES: dict[str, PolicyEntry] = {
     "random": PolicyEntry("agents.simple:RandomAgent",
                           "uniform random depths; args: low, high, seed"),
     "sb3": PolicyEntry("stable_baselines3",
-                       "a trained stable-baselines3 model; args: path (required), algo (PPO)"),
+                       "a trained agent: path=DIR (a model directory written by mm-env train, "
+                       "with its preprocessing) or path=MODEL.zip (a bare SB3 model fed raw "
+                       "observations), algo (PPO, for a bare zip)"),
 }
 
 
@@ -118,6 +122,10 @@ def _load_sb3(kwargs: dict[str, Any], spec: str) -> Any:
         raise ValueError(f"policy {spec!r}: sb3 needs path=MODEL.zip")
     if kwargs:
         raise ValueError(f"policy {spec!r}: sb3 takes only path and algo, got {sorted(kwargs)}")
+    if Path(str(path)).is_dir():
+        from train.sb3_policy import load_policy
+
+        return load_policy(str(path))  # checks the config; applies the training preprocessing
     import stable_baselines3
 
     cls = getattr(stable_baselines3, algo, None)
