@@ -375,9 +375,12 @@ def test_load_policy_accepts_a_prefix_of_the_layout(tiny_run, tmp_path):
 
 def test_load_policy_rejects_a_meta_that_does_not_match_the_network(tiny_run, tmp_path):
     _, run, _ = tiny_run
-    path = _copy_model_dir(run, tmp_path, obs_features=["time_remaining", "inventory", "mid"],
-                           obs_offset=[0.0, 0.0, 100.0], obs_scale=[1.0, 1.0, 2.0])
-    with pytest.raises(ValueError, match=r"observation space has shape \(2,\).*3 features"):
+    n = len(TrainConfig().obs_features)  # the network's input size in tiny_run
+    features = ["time_remaining", "inventory", "mid", "sqrt_time_remaining"][: n + 1]
+    path = _copy_model_dir(run, tmp_path, obs_features=features,
+                           obs_offset=[0.0] * (n + 1), obs_scale=[1.0] * (n + 1))
+    pattern = rf"observation space has shape \({n},\).*{n + 1} features"
+    with pytest.raises(ValueError, match=pattern):
         load_policy(path)
 
 

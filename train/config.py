@@ -64,10 +64,11 @@ class TrainConfig:
         default=-1.0, metadata=_doc("PPO/A2C: initial log std of the Gaussian policy")
     )
     obs_features: tuple[str, ...] = field(
-        default=("time_remaining", "inventory"),
+        default=("time_remaining", "sqrt_time_remaining", "inventory"),
         metadata=_doc(
-            "observation features fed to the network (the mid's level is irrelevant under an "
-            "arithmetic mid; add 'mid' for GBM markets)"
+            "network input features (train.features): observation components and "
+            "sqrt_time_remaining, which resolves the end of the episode; the mid's level is "
+            "irrelevant under an arithmetic mid, add 'mid' for GBM markets"
         ),
     )
     obs_scaling: str = field(
