@@ -1,4 +1,6 @@
-"""mm_env: a Gymnasium environment for market making (Avellaneda-Stoikov model).
+"""mm_env: a Gymnasium environment for market making (Avellaneda-Stoikov model, with
+optional richer markets: adverse selection, alpha signals, jumps, OU and replayed mids, Hawkes
+arrivals, power-law fills, ticks, fees, liquidation cost, a size action).
 
 ``import mm_env`` registers ``"mm_env/MarketMaking-v0"`` for ``gymnasium.make`` and
 ``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``.
@@ -8,11 +10,12 @@ from __future__ import annotations
 
 import gymnasium
 
-from mm_env.config import PRESETS, MarketConfig, available_presets
-from mm_env.dynamics import MarketDynamics, MarketState, StepResult
+from mm_env.config import OBS_EXTRAS, PRESETS, MarketConfig, available_presets
+from mm_env.dynamics import ExtraNoise, MarketDynamics, MarketState, StepResult
 from mm_env.env import MarketMakingEnv
+from mm_env.replay import PriceSeries
 from mm_env.rewards import available_rewards, register_reward
-from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES
+from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES, action_names, observation_names
 from mm_env.vector_env import MarketMakingVectorEnv
 
 __version__ = "0.1.0"
@@ -23,15 +26,20 @@ __all__ = [
     "ACTION_NAMES",
     "ENV_ID",
     "OBSERVATION_NAMES",
+    "OBS_EXTRAS",
     "PRESETS",
+    "ExtraNoise",
     "MarketConfig",
     "MarketDynamics",
     "MarketMakingEnv",
     "MarketMakingVectorEnv",
     "MarketState",
+    "PriceSeries",
     "StepResult",
+    "action_names",
     "available_presets",
     "available_rewards",
+    "observation_names",
     "register_reward",
 ]
 

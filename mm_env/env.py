@@ -9,10 +9,15 @@ import gymnasium as gym
 import numpy as np
 
 from mm_env.config import MarketConfig, resolve_config
-from mm_env.dynamics import MarketDynamics, MarketState, StepResult
+from mm_env.dynamics import ExtraNoise, MarketDynamics, MarketState, StepResult
 from mm_env.render import EpisodeHistory, render_episode
 from mm_env.rewards import get_reward
-from mm_env.spaces import action_space, check_scalar_action, observation_space
+from mm_env.spaces import (
+    action_space,
+    check_scalar_action,
+    check_scalar_size,
+    observation_space,
+)
 
 _NOISE_BLOCK = 4096  # steps of random numbers drawn per generator call
 
@@ -30,12 +35,36 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     inventory risk. All parameters live in :class:`mm_env.MarketConfig`; the transition is
     :meth:`mm_env.dynamics.MarketDynamics.step`, shared with the vector env.
 
+    Richer markets (issue #6), each off by default and selected by ``MarketConfig`` fields
+    (equations and units in :mod:`mm_env.dynamics`; presets ``"adverse"``, ``"alpha"``,
+    ``"microstructure"``):
+
+    - adverse selection: a fill is followed, with probability ``adverse_prob``, by a mid jump
+      of ``adverse_jump`` against the market maker (down after a bid fill, up after an ask);
+    - alpha signal: an OU drift ``a`` (``signal_std``, ``signal_decay``) moves the mid by
+      ``a dt`` per step and tilts the order flow (``signal_flow``) towards the side about to
+      lose; observed, possibly with noise (``signal_obs_noise``), via ``obs_extras``;
+    - mid-price: Ornstein-Uhlenbeck (``ou_rate``, ``ou_mean``; exact in ``dt``), compound
+      Poisson jumps (``jump_rate``, ``jump_mean``, ``jump_std``), or the replay of a price
+      series (``replay``: CSV, ``.npy`` or array; random start per episode);
+    - order flow: Hawkes arrivals (``hawkes_branching``, ``hawkes_decay``), asymmetric rates
+      (``flow_skew``), power-law fill probability (``fill_shape="power"``, ``power_tail``);
+    - frictions: price tick (``tick_size``, quotes snapped away from the mid), maker fee or
+      rebate (``maker_fee``), terminal liquidation into a linear book
+      (``liquidation_impact``), quote sizes (``size_action``, ``max_order_size``).
+
     ## Action Space
 
     ``Box(min_depth, max_depth, (2,), float32)``: ``[bid_depth, ask_depth]`` in price units,
     distances of the quotes from the current mid. Depths outside the box are clipped;
     non-finite depths raise ``ValueError``. A side is not quoted (cannot fill) when its fill
     would take ``|inventory|`` past ``inventory_limit``.
+
+    With ``size_action=True``: ``Box((3,), float32)``, ``[bid_depth, ask_depth, size]`` with
+    the quote size [shares] in ``[order_size, max_order_size]`` (clipped; both sides quote
+    that size and a fill trades all of it). With ``tick_size > 0`` the quotes are snapped to
+    the tick grid away from the mid (the depth actually quoted can exceed ``max_depth`` by up
+    to one tick).
 
     ## Observation Space
 
@@ -47,6 +76,17 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     | 1   | inventory q      | shares   | -inventory_limit             | inventory_limit   |
     | 2   | mid-price S      | price    | 0 (gbm) / -inf (abm)         | inf               |
 
+    followed by the ``obs_extras`` of the config, in the order listed there
+    (:func:`mm_env.observation_names` gives the names):
+
+    | Name           | Observation                                  | Unit          | Min | Max |
+    |----------------|----------------------------------------------|---------------|-----|-----|
+    | signal         | alpha signal + observation noise             | drift (of mu) | -inf| inf |
+    | flow_imbalance | (R_buy - R_sell) / (R_buy + R_sell), R: EWMA | 1             | -1  | 1   |
+    |                | of market orders per session (obs_halflife)  |               |     |     |
+    | realized_vol   | sqrt(EWMA of (dx)^2 / dt), x = S (abm) or    | sigma's units | 0   | inf |
+    |                | ln S (gbm), starting at sigma                |               |     |     |
+
     ## Rewards
 
     Selected by ``config.reward`` (see :mod:`mm_env.rewards`):
@@ -56,9 +96,16 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     - ``"inventory_penalty"``: ``dW - phi q^2 dt`` per step and ``- alpha q_T^2`` at the end
       (Cartea-Jaimungal), ``q`` being the inventory held over the step's price move.
 
+    Fees (``maker_fee * size`` per fill) and the terminal liquidation cost
+    (``liquidation_impact * q_T^2 / 2``) are paid from cash, so they are part of ``W`` and of
+    both rewards.
+
     ## Starting State
 
-    ``S = S0``, cash 0, inventory 0, time remaining ``T``.
+    ``S = S0``, cash 0, inventory 0, time remaining ``T``. With ``replay`` the mid starts at
+    the series' value at a random offset (``replay_random_start``); the alpha signal starts
+    from its stationary law, the Hawkes rates at their stationary mean, the flow averages at
+    the stationary arrival rates and the realised variance at ``sigma^2``.
 
     ## Episode End
 
@@ -70,7 +117,10 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ``mid``, ``cash``, ``inventory``, ``wealth`` after the step; ``bid`` and ``ask`` prices
     quoted in the step (NaN for a side not quoted, and at reset); ``bid_filled`` and
-    ``ask_filled``; ``step``.
+    ``ask_filled``; ``step``. Only when their feature is on: ``signal`` (the true alpha),
+    ``fees`` (paid this step), ``liquidation_cost`` (at the last step), ``arrivals_buy`` and
+    ``arrivals_sell`` (market orders this step, when arrivals are counted: Hawkes or
+    ``flow_imbalance``), ``size`` (the quote size; NaN at reset).
 
     ## Arguments
 
@@ -95,7 +145,9 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Version History
 
-    - v0: initial version; ``render_mode="rgb_array"`` added later (dynamics unchanged).
+    - v0: initial version; ``render_mode="rgb_array"`` added later (dynamics unchanged);
+      the richer market models of issue #6 added later, all off by default (with them off,
+      trajectories are bit-for-bit those of the initial version).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -124,6 +176,11 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._z: list[float] = []
         self._u: list[float] = []
         self._noise_pos = 0
+        # richer markets (issue #6): decided once here, the base model never looks further
+        self._general = self.dynamics.general
+        self._size_action = self.config.size_action
+        self._has_extras = bool(self.config.obs_extras)
+        self._extra: list[list[float] | None] = []
         self._history: EpisodeHistory | None = None  # kept only for render_mode="rgb_array"
 
     # ------------------------------------------------------------------ API
@@ -131,7 +188,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._state = self.dynamics.initial_state()
+        self._state = self.dynamics.initial_state(rng=self.np_random)
         self._last = None
         self._draw_noise()
         if self.render_mode == "rgb_array":
@@ -145,14 +202,31 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("the episode has ended (terminated=True): call reset()")
         bid, ask = float(action[0]), float(action[1])
         check_scalar_action(bid, ask)
+        size = None
+        if self._size_action:
+            try:
+                size = float(action[2])
+            except IndexError:
+                raise ValueError(
+                    "size_action=True: the action is [bid_depth, ask_depth, size], got "
+                    f"{len(action)} components"
+                ) from None
+            check_scalar_size(size)
         i = self._noise_pos
         if i == len(self._z):
             self._draw_noise()
             i = 0
         self._noise_pos = i + 1
-        result = self.dynamics.step(
-            self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1]
-        )
+        if self._general:
+            noise = ExtraNoise._make([None if c is None else c[i] for c in self._extra])
+            result = self.dynamics.step(
+                self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1],
+                noise, size,
+            )
+        else:
+            result = self.dynamics.step(
+                self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1]
+            )
         self._state = result.state
         self._last = result
         if self._history is not None:
@@ -182,10 +256,19 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._z = self.np_random.standard_normal(n).tolist()
         self._u = self.np_random.random(2 * n).tolist()
         self._noise_pos = 0
+        if self._general:  # the richer models' draws, after the base model's
+            extra = self.dynamics.draw_noise(self.np_random, (n,))
+            self._extra = [None if c is None else c.tolist() for c in extra]
 
     def _observation(self) -> np.ndarray:
         s = self._state
         assert s is not None
+        if self._has_extras:
+            return np.array(
+                [self.dynamics.time_remaining(s.step), s.inventory, s.mid,
+                 *self.dynamics.observation_extras(s)],
+                dtype=np.float32,
+            )
         return np.array(
             [self.dynamics.time_remaining(s.step), s.inventory, s.mid], dtype=np.float32
         )
@@ -194,7 +277,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         s = self._state
         assert s is not None
         last = self._last
-        return {
+        info = {
             "mid": s.mid,
             "cash": s.cash,
             "inventory": s.inventory,
@@ -205,3 +288,6 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             "ask_filled": False if last is None else bool(last.ask_filled),
             "step": s.step,
         }
+        if self._general:
+            info.update(self.dynamics.info_extras(last, s))
+        return info

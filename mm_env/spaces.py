@@ -9,26 +9,61 @@ from gymnasium import spaces
 
 from mm_env.config import MarketConfig
 
-#: Names of the observation's components, in order (more may be appended later).
+#: Names of the base observation's components, in order; a config's ``obs_extras`` are
+#: appended after them (see :func:`observation_names`).
 OBSERVATION_NAMES = ("time_remaining", "inventory", "mid")
-#: Names of the action's components, in order.
+#: Names of the base action's components, in order (``size_action`` appends ``"size"``).
 ACTION_NAMES = ("bid_depth", "ask_depth")
+
+#: (low, high) of each optional observation feature.
+_EXTRA_BOUNDS = {
+    "signal": (-np.inf, np.inf),
+    "flow_imbalance": (-1.0, 1.0),
+    "realized_vol": (0.0, np.inf),
+}
+
+
+def observation_names(config: MarketConfig) -> tuple[str, ...]:
+    """Names of the observation's components for ``config``: the base three, then
+    ``config.obs_extras`` in their order."""
+    return OBSERVATION_NAMES + tuple(config.obs_extras)
+
+
+def action_names(config: MarketConfig) -> tuple[str, ...]:
+    """Names of the action's components for ``config`` (``"size"`` last with ``size_action``)."""
+    return ACTION_NAMES + (("size",) if config.size_action else ())
 
 
 def observation_space(config: MarketConfig) -> spaces.Box:
-    """``[time_remaining, inventory, mid]`` in raw units (sessions, shares, price), float32."""
+    """``[time_remaining, inventory, mid, *obs_extras]`` in raw units (sessions, shares, price,
+    see :data:`_EXTRA_BOUNDS`), float32."""
     lim = config.inventory_limit
-    mid_low = 0.0 if config.mid_model == "gbm" else -np.inf
-    low = np.array([0.0, -lim, mid_low], dtype=np.float32)
-    high = np.array([config.T, lim, np.inf], dtype=np.float32)
-    return spaces.Box(low=low, high=high, dtype=np.float32)
+    mid_low = 0.0 if config.mid_model == "gbm" or config.replay is not None else -np.inf
+    low = [0.0, -lim, mid_low]
+    high = [config.T, lim, np.inf]
+    for name in config.obs_extras:
+        lo, hi = _EXTRA_BOUNDS[name]
+        low.append(lo)
+        high.append(hi)
+    return spaces.Box(
+        low=np.array(low, dtype=np.float32), high=np.array(high, dtype=np.float32),
+        dtype=np.float32,
+    )
 
 
 def action_space(config: MarketConfig) -> spaces.Box:
-    """``[bid_depth, ask_depth]`` in price units within ``[min_depth, max_depth]``, float32.
+    """``[bid_depth, ask_depth]`` in price units within ``[min_depth, max_depth]``, float32;
+    with ``size_action`` a third component, the quote size in ``[order_size, max_order_size]``.
 
-    Depths outside the box are clipped by the env (not an error); non-finite ones are.
+    Values outside the box are clipped by the env (not an error); non-finite ones are.
     """
+    if config.size_action:
+        return spaces.Box(
+            low=np.array([config.min_depth, config.min_depth, config.order_size], np.float32),
+            high=np.array([config.max_depth, config.max_depth, config.max_order_size],
+                          np.float32),
+            dtype=np.float32,
+        )
     return spaces.Box(
         low=np.float32(config.min_depth),
         high=np.float32(config.max_depth),
@@ -45,17 +80,25 @@ def check_scalar_action(bid: float, ask: float) -> None:
         )
 
 
-def as_batch_action(actions: object, num_envs: int) -> np.ndarray:
-    """Validate a batch of actions: shape ``(num_envs, 2)``, finite. Returns float64 array."""
+def check_scalar_size(size: float) -> None:
+    """Raise ValueError unless the quote size is finite."""
+    if not math.isfinite(size):
+        raise ValueError(f"action size must be a finite number, got size={size!r}")
+
+
+def as_batch_action(actions: object, num_envs: int, width: int = 2) -> np.ndarray:
+    """Validate a batch of actions: shape ``(num_envs, width)``, finite. Returns float64 array."""
     arr = np.asarray(actions, dtype=np.float64)
-    if arr.shape != (num_envs, 2):
+    if arr.shape != (num_envs, width):
+        names = ", ".join(ACTION_NAMES + (("size",) if width == 3 else ()))
         raise ValueError(
-            f"actions must have shape ({num_envs}, 2) = (num_envs, [bid_depth, ask_depth]), "
+            f"actions must have shape ({num_envs}, {width}) = (num_envs, [{names}]), "
             f"got shape {arr.shape}"
         )
     if not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        what = "action depths" if np.isfinite(arr[bad, 2:]).all() else "actions"
         raise ValueError(
-            f"action depths must be finite numbers, got {arr[bad].tolist()} for env {bad}"
+            f"{what} must be finite numbers, got {arr[bad].tolist()} for env {bad}"
         )
     return arr

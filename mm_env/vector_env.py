@@ -23,8 +23,10 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     (whose docstring is the spec); the transition is the same function
     (:meth:`mm_env.dynamics.MarketDynamics.step`) applied to arrays. One generator
     (``self.np_random``) drives all sub-environments: each step draws ``num_envs`` normals and
-    ``2 * num_envs`` uniforms whatever the actions, so two policies run from the same seed
-    see the same market (common random numbers).
+    ``2 * num_envs`` uniforms whatever the actions (then, for the richer models of issue #6,
+    the extra draws of :meth:`~mm_env.dynamics.MarketDynamics.draw_noise`, whose number
+    depends only on the config), so two policies run from the same seed see the same market
+    (common random numbers). With ``size_action`` the actions have shape ``(num_envs, 3)``.
 
     Autoreset: ``autoreset_mode`` is ``"NextStep"`` (Gymnasium's default: the step after a
     termination resets that sub-env and returns its first observation with reward 0),
@@ -77,6 +79,11 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._state: MarketState | None = None
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        # richer markets (issue #6): decided once here, the base model never looks further
+        self._general = self.dynamics.general
+        self._width = 3 if self.config.size_action else 2
+        self._has_extras = bool(self.config.obs_extras)
+        self._obs_width = self.single_observation_space.shape[0]
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.flags.writeable = False
 
@@ -91,7 +98,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             )
         super().reset(seed=seed)
         mask = None if options is None else options.get("reset_mask")
-        fresh = self.dynamics.initial_state((self.num_envs,))
+        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
         if mask is None or self._state is None:
             self._state = fresh
             self._needs_reset[:] = False
@@ -105,22 +112,34 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             self._needs_reset[mask] = False
         nan = np.full(self.num_envs, np.nan)
         no = np.zeros(self.num_envs, dtype=bool)
-        return self._observation(self._state), self._info(self._state, nan, nan, no, no)
+        extras = self.dynamics.info_extras(None, self._state) if self._general else None
+        return self._observation(self._state), self._info(self._state, nan, nan, no, no, extras)
 
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        acts = as_batch_action(actions, self.num_envs)
+        acts = as_batch_action(actions, self.num_envs, self._width)
         rng = self.np_random
         z = rng.standard_normal(self.num_envs)
         u = rng.random((2, self.num_envs))
-        result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1])
+        extras = None
+        if self._general:
+            noise = self.dynamics.draw_noise(rng, (self.num_envs,))
+            size = acts[:, 2] if self._width == 3 else None
+            result = self.dynamics.step(
+                self._state, acts[:, 0], acts[:, 1], z, u[0], u[1], noise, size
+            )
+            extras = self.dynamics.info_extras(result, result.state)
+        else:
+            result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1])
         reward = np.asarray(self._reward(self.config, result), dtype=np.float64)
         terminated = result.terminated
         state = result.state
-        info = self._info(state, result.bid, result.ask, result.bid_filled, result.ask_filled)
+        info = self._info(
+            state, result.bid, result.ask, result.bid_filled, result.ask_filled, extras
+        )
         mode = self.autoreset_mode
         if mode is AutoresetMode.NEXT_STEP:
             if self._needs_reset.any():
@@ -147,7 +166,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     ) -> tuple[MarketState, np.ndarray, np.ndarray, dict[str, Any]]:
         """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
         mask = self._needs_reset
-        state = _merge(mask, self.dynamics.initial_state((self.num_envs,)), state)
+        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
+        state = _merge(mask, fresh, state)
         reward = np.where(mask, 0.0, reward)
         terminated = terminated & ~mask
         nan = np.where(mask, np.nan, 0.0)
@@ -157,6 +177,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info["ask"] + nan,
             info["bid_filled"] & ~mask,
             info["ask_filled"] & ~mask,
+            self._reset_extras(mask, state, info),
         )
         return state, reward, terminated, info
 
@@ -171,7 +192,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         sub-env are those of its new episode.
         """
         assert self._state is not None
-        self._state = _merge(terminated, self.dynamics.initial_state((self.num_envs,)), self._state)
+        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
+        self._state = _merge(terminated, fresh, self._state)
         final_obs = np.empty(self.num_envs, dtype=object)
         for i in np.flatnonzero(terminated):
             final_obs[i] = obs[i]
@@ -185,17 +207,30 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info["ask"] + nan,
             info["bid_filled"] & ~terminated,
             info["ask_filled"] & ~terminated,
+            self._reset_extras(terminated, self._state, info),
         )
         new_info.update(
             final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
         )
         return self._observation(self._state), new_info
 
+    def _reset_extras(
+        self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The extra info entries with the reset values where ``mask`` (issue #6 features)."""
+        if not self._general:
+            return None
+        reset = self.dynamics.info_extras(None, state)
+        return {key: np.where(mask, value, info[key]) for key, value in reset.items()}
+
     def _observation(self, s: MarketState) -> np.ndarray:
-        obs = np.empty((self.num_envs, 3), dtype=np.float32)
+        obs = np.empty((self.num_envs, self._obs_width), dtype=np.float32)
         obs[:, 0] = self.dynamics.time_remaining(s.step)
         obs[:, 1] = s.inventory
         obs[:, 2] = s.mid
+        if self._has_extras:
+            for j, value in enumerate(self.dynamics.observation_extras(s), start=3):
+                obs[:, j] = value
         return obs
 
     def _info(
@@ -205,6 +240,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         ask: np.ndarray,
         bid_filled: np.ndarray,
         ask_filled: np.ndarray,
+        extras: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         values = {
             "mid": s.mid,
@@ -217,6 +253,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             "ask_filled": ask_filled,
             "step": s.step,
         }
+        if extras:
+            values.update(extras)
         info: dict[str, Any] = {}
         for key, value in values.items():
             view = value.view()  # read-only: writing into an info must not move the market
