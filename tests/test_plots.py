@@ -265,3 +265,15 @@ def test_cli_plot_errors_exit_2_with_a_message(capsys, tmp_path, argv, message):
     assert "mm-env" in err and "error:" in err and message in err
     assert "Traceback" not in err
     assert not out_dir.exists()  # nothing written on a bad argument
+
+
+@pytest.mark.parametrize("preset", ["adverse", "alpha", "microstructure"])
+def test_mid_paths_of_richer_markets_come_from_the_env(preset):
+    config = MarketConfig.preset(preset)
+    fig = plots.mid_price_paths(config, n_paths=4, rng=np.random.default_rng(0))
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 4  # the paths, no base-model band
+    ys = np.stack([line.get_ydata() for line in lines])
+    assert ys.shape == (4, config.n_steps + 1)
+    assert np.all(ys[:, 0] == config.S0) and np.isfinite(ys).all()
+    assert np.ptp(ys[:, -1]) > 0  # the paths move and differ

@@ -463,3 +463,30 @@ def test_select_observation_defaults_and_errors():
         VecSelectObservation(SB3VecEnv(2, small_market()), ["spread"])
     with pytest.raises(ValueError, match="obs_features"):
         VecSelectObservation(SB3VecEnv(2, small_market()), [])
+
+
+# ------------------------------------------------------------------ richer markets
+def test_observation_extras_can_be_selected_and_are_scaled_by_the_signal_std():
+    market = MarketConfig.preset("alpha")
+    assert "signal" in mm_env.observation_names(market)
+    features = ("time_remaining", "inventory", "signal")
+    offset, scale = fixed_observation_scale(market, features)
+    assert scale[2] == pytest.approx(market.signal_std)
+    base = SB3VecEnv(16, market)
+    wrapped = VecSelectObservation(base, features, offset, scale)
+    obs = wrapped.reset()
+    raw = base.venv._observation(base.venv._state)  # the unscaled observation
+    col = mm_env.observation_names(market).index("signal")
+    np.testing.assert_allclose(obs[:, 2], raw[:, col] / market.signal_std, rtol=1e-6)
+
+
+def test_a_feature_the_market_does_not_observe_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"obs_features \['signal'\] are not observed"):
+        VecSelectObservation(SB3VecEnv(4, MarketConfig.preset("penalty")),
+                             ("time_remaining", "signal"))
+
+
+@pytest.mark.parametrize("preset", ["alpha", "adverse"])
+def test_martingale_reward_refuses_markets_whose_mid_moves_predictably(preset):
+    with pytest.raises(ValueError, match="martingale_reward=False"):
+        VecMartingaleReward(VecMonitor(SB3VecEnv(4, MarketConfig.preset(preset))))

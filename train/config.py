@@ -43,17 +43,17 @@ class TrainConfig:
     algo: str = field(default="PPO", metadata=_doc(f"SB3 algorithm, one of {ALGORITHMS}"))
     seed: int = field(default=0, metadata=_doc("seed of the training envs and the networks"))
     total_timesteps: int = field(
-        default=30_000_000, metadata=_doc("environment steps to train for (all envs together)")
+        default=45_000_000, metadata=_doc("environment steps to train for (all envs together)")
     )
     n_envs: int = field(default=1000, metadata=_doc("parallel environments (one numpy batch)"))
-    n_steps: int = field(default=20, metadata=_doc("PPO/A2C: steps per env per rollout"))
-    batch_size: int = field(default=5000, metadata=_doc("minibatch size of the updates"))
+    n_steps: int = field(default=40, metadata=_doc("PPO/A2C: steps per env per rollout"))
+    batch_size: int = field(default=10_000, metadata=_doc("minibatch size of the updates"))
     n_epochs: int = field(default=5, metadata=_doc("PPO: epochs over each rollout"))
     gamma: float = field(
         default=1.0, metadata=_doc("discount; 1.0 = the env's undiscounted finite-horizon sum")
     )
     gae_lambda: float = field(default=0.95, metadata=_doc("PPO/A2C: GAE lambda"))
-    learning_rate: float = field(default=3e-4, metadata=_doc("initial learning rate"))
+    learning_rate: float = field(default=5e-4, metadata=_doc("initial learning rate"))
     lr_schedule: str = field(
         default="linear", metadata=_doc(f"learning-rate schedule, one of {LR_SCHEDULES}")
     )

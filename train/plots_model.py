@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from gymnasium.spaces import Box
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase
 
@@ -31,6 +32,7 @@ from agents.optimal import CARAOptimalAgent, OptimalAgent
 from mm_env.config import MarketConfig
 from mm_env.dynamics import MarketDynamics
 from mm_env.env import MarketMakingEnv
+from mm_env.vector_env import MarketMakingVectorEnv
 from train.compare import DEFAULT_GAMMAS
 from train.plot_utils import (
     ASK,
@@ -61,7 +63,9 @@ def mid_price_paths(
     """``n_paths`` simulated mid-price paths over one episode with the model's 95% band.
 
     The paths come from :meth:`mm_env.dynamics.MarketDynamics.step` (the env's transition;
-    no quote can fill), driven by ``rng`` (a fresh generator if None). The band is exact:
+    no quote can fill), driven by ``rng`` (a fresh generator if None); in a market with
+    richer features (``config.features``) from the vector env quoting at the widest depths,
+    without the band. The band is exact:
     ``S0 exp((mu - sigma^2/2) t +- 1.96 sigma sqrt(t))`` under GBM,
     ``S0 + mu t +- 1.96 sigma sqrt(t)`` under arithmetic Brownian motion.
     """
@@ -69,19 +73,36 @@ def mid_price_paths(
         raise ValueError(f"n_paths must be an integer >= 1, got {n_paths!r}")
     if rng is None:
         rng = np.random.default_rng()
-    dyn = MarketDynamics(config)
-    state = dyn.initial_state((n_paths,))
     paths = np.empty((config.n_steps + 1, n_paths))
-    paths[0] = state.mid
-    never = np.ones(n_paths)  # uniforms of 1 never fill a quote
-    for i in range(config.n_steps):
-        z = rng.standard_normal(n_paths)
-        state = dyn.step(state, config.max_depth, config.max_depth, z, never, never).state
-        paths[i + 1] = state.mid
+    if config.features:  # richer markets: the env itself, quoting as far as allowed
+        env = MarketMakingVectorEnv(n_paths, config, autoreset_mode="Disabled")
+        _, info = env.reset(seed=int(rng.integers(2**63)))
+        paths[0] = info["mid"]
+        space = env.single_action_space
+        assert isinstance(space, Box)
+        far = np.tile(space.high, (n_paths, 1))  # widest quotes (and the largest size)
+        for i in range(config.n_steps):
+            _, _, _, _, info = env.step(far)
+            paths[i + 1] = info["mid"]
+    else:
+        dyn = MarketDynamics(config)
+        state = dyn.initial_state((n_paths,))
+        paths[0] = state.mid
+        never = np.ones(n_paths)  # uniforms of 1 never fill a quote
+        for i in range(config.n_steps):
+            z = rng.standard_normal(n_paths)
+            state = dyn.step(state, config.max_depth, config.max_depth, z, never, never).state
+            paths[i + 1] = state.mid
     t = np.arange(config.n_steps + 1) * config.dt
 
     fig, ax = single_axes(ax)
     ax.plot(t, paths, color=MID, lw=0.7, alpha=0.35)
+    if config.features:  # the band below is the base model's
+        ax.set_xlabel("time t [sessions]")
+        ax.set_ylabel("mid-price S")
+        ax.set_title(f"{n_paths} mid-price paths ({', '.join(config.features)})")
+        ax.grid(alpha=0.3)
+        return finish(fig, path)
     half = 1.96 * config.sigma * np.sqrt(t)
     if config.mid_model == "gbm":
         centre = (config.mu - 0.5 * config.sigma**2) * t

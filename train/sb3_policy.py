@@ -23,7 +23,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecNormalize
 
-from mm_env import OBSERVATION_NAMES, MarketConfig
+from mm_env import MarketConfig, observation_names
 from train.features import check_features, compute_features
 
 META_FILE = "meta.json"
@@ -55,7 +55,7 @@ def model_meta(
         "format": 1,
         "algo": algo,
         "market": market.to_dict(),
-        "observation_names": list(OBSERVATION_NAMES),
+        "observation_names": list(observation_names(market)),
         "obs_features": list(features),
         "obs_offset": [0.0] * len(features) if offset is None else [float(x) for x in offset],
         "obs_scale": [1.0] * len(features) if scale is None else [float(x) for x in scale],
@@ -132,12 +132,13 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 def check_compatible(meta: dict[str, Any], config: MarketConfig | None) -> MarketConfig:
     """The model's market config; ValueError if its layout or (given) config differ."""
     names = meta.get("observation_names")
-    if names != list(OBSERVATION_NAMES[: len(names or [])]) or not names:
+    trained = MarketConfig.from_dict(meta["market"])
+    observed = list(observation_names(trained))
+    if names != observed:
         raise ValueError(
             f"the model was trained on observations {names}, but this version of mm_env "
-            f"observes {list(OBSERVATION_NAMES)}; retrain it with mm-env train"
+            f"observes {observed} in its market; retrain it with mm-env train"
         )
-    trained = MarketConfig.from_dict(meta["market"])
     if config is not None and config != trained:
         diff = {
             k: (v, getattr(config, k))
@@ -182,7 +183,8 @@ class TrainedPolicy:
     def preprocess(self, obs: np.ndarray) -> np.ndarray:
         """Raw env observations ``(n, 3)`` to the network's input: feature selection, the
         fixed scaling, then the running normalisation (if the run used it)."""
-        x = (compute_features(obs, self._features) - self._offset) / self._scale
+        names = observation_names(self.config)
+        x = (compute_features(obs, self._features, names) - self._offset) / self._scale
         x = x.astype(np.float32).astype(np.float64)  # the training wrapper works in float32
         if self._norm is not None:
             mean, std, clip = self._norm

@@ -9,8 +9,8 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
-from mm_env import MarketConfig
-from train.features import check_features, compute_features, fixed_scale
+from mm_env import OBSERVATION_NAMES, MarketConfig, observation_names
+from train.features import check_available, check_features, compute_features, fixed_scale
 from train.sb3_vec_env import SB3VecEnv
 
 
@@ -31,13 +31,18 @@ class VecSelectObservation(VecEnvWrapper):
         scale: np.ndarray | None = None,
     ) -> None:
         self.features = check_features(features)
+        base = venv.unwrapped
+        self.names: tuple[str, ...] = OBSERVATION_NAMES
+        if isinstance(base, SB3VecEnv):
+            check_available(self.features, base.config)
+            self.names = observation_names(base.config)
         n = len(self.features)
         self.offset = np.zeros(n, np.float32) if offset is None else np.asarray(offset, np.float32)
         self.scale = np.ones(n, np.float32) if scale is None else np.asarray(scale, np.float32)
         space = venv.observation_space
         assert isinstance(space, spaces.Box)
-        low = (compute_features(space.low, self.features) - self.offset) / self.scale
-        high = (compute_features(space.high, self.features) - self.offset) / self.scale
+        low = (compute_features(space.low, self.features, self.names) - self.offset) / self.scale
+        high = (compute_features(space.high, self.features, self.names) - self.offset) / self.scale
         sub = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         super().__init__(venv, observation_space=sub)
 
@@ -47,10 +52,9 @@ class VecSelectObservation(VecEnvWrapper):
         return self.transform(obs)
 
     def transform(self, obs: np.ndarray) -> np.ndarray:
-        """Select the features of raw observations ``(n, 3)`` and apply the fixed scaling."""
-        return ((compute_features(obs, self.features) - self.offset) / self.scale).astype(
-            np.float32
-        )
+        """Select the features of raw observations ``(n, d)`` and apply the fixed scaling."""
+        x = compute_features(obs, self.features, self.names)
+        return ((x - self.offset) / self.scale).astype(np.float32)
 
     def step_wait(self) -> VecEnvStepReturn:
         obs, reward, done, infos = self.venv.step_wait()
@@ -63,19 +67,20 @@ class VecSelectObservation(VecEnvWrapper):
 def fixed_observation_scale(
     config: MarketConfig, features: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(offset, scale)`` so that ``(obs - offset) / scale`` is O(1) for each feature.
+    """``(offset, scale)`` so that ``(feature - offset) / scale`` is O(1) for each feature.
 
-    Fixed by the market config, not estimated from data: time remaining / T, inventory /
-    ``min(inventory_limit, 10 * order_size)``, and the mid as ``(S - S0) / (sigma_abs sqrt(T))``.
-    Unlike running statistics (``VecNormalize``), the network's input for a given state never
+    Fixed by the market config (:func:`train.features.fixed_scale`), not estimated from data:
+    unlike running statistics (``VecNormalize``), the network's input for a given state never
     changes during training.
     """
-    inv = min(config.inventory_limit, 10.0 * config.order_size)
-    vol = max(config.price_sigma * np.sqrt(config.T), 1e-12)
-    pairs = [fixed_scale(f, config.T, inv, config.S0, vol) for f in features]
+    pairs = [fixed_scale(f, config) for f in features]
     offset = np.array([p[0] for p in pairs], dtype=np.float32)
     scale = np.array([p[1] for p in pairs], dtype=np.float32)
     return offset, scale
+
+
+#: Market features under which the mid's conditional drift is not the one this wrapper removes.
+MID_EXPECTATION_UNKNOWN = ("ou", "replay", "adverse_selection", "signal")
 
 
 class VecMartingaleReward(VecEnvWrapper):
@@ -99,6 +104,13 @@ class VecMartingaleReward(VecEnvWrapper):
             )
         self.base = base
         c = base.config
+        moving = sorted(set(c.features) & set(MID_EXPECTATION_UNKNOWN))
+        if moving:
+            raise ValueError(
+                f"martingale_reward assumes E[dS | S] = mu dt (abm) or S(e^(mu dt) - 1) (gbm), "
+                f"which the market's features {moving} break (they move the mid predictably); "
+                "train with martingale_reward=False"
+            )
         self._gbm = c.mid_model == "gbm"
         self._drift = float(np.expm1(c.mu * c.dt)) if self._gbm else c.mu * c.dt
         self.mid = np.zeros(base.num_envs)
