@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agents import AvellanedaStoikovAgent, FixedSpreadAgent, OptimalAgent, SymmetricAgent
+from mm_env import MarketConfig
 from train.compare import compare
 from train.plots import comparison, optimal_quotes
 from train.plots_model import policy_vs_optimal_quotes
@@ -116,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     reward = {p: result.results[p].episodes.total_reward for p in result.policies}
 
     out = sys.stdout
+    defaults = MarketConfig().to_dict()
+    changed = {k: v for k, v in market.to_dict().items() if v != defaults[k]}
     out.write(
-        f"market: preset 'penalty' = {market}\nmodel: {model_dir} "
+        f"market: MarketConfig defaults with {changed}\nmodel: {model_dir} "
         f"({ppo.meta['num_timesteps']:,} training steps)\n"
     )
     out.write(f"{n} held-out episodes, seed {seed}, common random numbers\n\n")

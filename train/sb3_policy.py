@@ -79,6 +79,7 @@ def save_model_dir(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; use the usual mode
         model.save(tmp / MODEL_FILE)
         if vecnorm is not None:
             vecnorm.save(str(tmp / VECNORM_FILE))
@@ -91,6 +92,12 @@ def save_model_dir(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def replace_dir(src: Path, dst: Path) -> None:
