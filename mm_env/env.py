@@ -36,7 +36,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     :meth:`mm_env.dynamics.MarketDynamics.step`, shared with the vector env.
 
     Richer markets (issue #6), each off by default and selected by ``MarketConfig`` fields
-    (equations and units in :mod:`mm_env.dynamics`; presets ``"adverse"``, ``"alpha"``,
+    (equations and units in :mod:`mm_env.rich_dynamics`; presets ``"adverse"``, ``"alpha"``,
     ``"microstructure"``):
 
     - adverse selection: a fill is followed, with probability ``adverse_prob``, by a mid jump

@@ -54,7 +54,9 @@ EVAL_COLUMNS = (
 
 def has_exact_optimum(config: MarketConfig) -> bool:
     """Whether :class:`OptimalAgent` is the exact optimum of ``config``'s reward."""
-    return config.reward == "inventory_penalty" and config.mid_model == "abm"
+    return (
+        config.reward == "inventory_penalty" and config.mid_model == "abm" and not config.features
+    )
 
 
 def reference_policies(config: MarketConfig) -> dict[str, Any]:

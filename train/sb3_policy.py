@@ -141,7 +141,7 @@ def check_compatible(meta: dict[str, Any], config: MarketConfig | None) -> Marke
     names = meta.get("observation_names")
     trained = MarketConfig.from_dict(meta["market"])
     observed = list(observation_names(trained))
-    if names != observed:
+    if not names or names != observed[: len(names)]:  # features appended later are fine
         raise ValueError(
             f"the model was trained on observations {names}, but this version of mm_env "
             f"observes {observed} in its market; retrain it with mm-env train"
