@@ -366,10 +366,20 @@ def resolve_config(
     return MarketConfig.preset(preset or "default", **overrides)
 
 
+class UnknownFieldError(TypeError, ValueError):
+    """An override that is not a :class:`MarketConfig` field.
+
+    A ``ValueError`` like every config error, and also the ``TypeError`` Python raises for an
+    unexpected keyword argument, so that tools which probe optional keywords (TorchRL's
+    ``GymEnv`` passes ``frameskip``) recognise it.
+    """
+
+
 def _check_field_names(values: Mapping[str, Any]) -> None:
     names = {f.name for f in dataclasses.fields(MarketConfig)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise ValueError(
-            f"unknown MarketConfig field(s) {unknown}; valid fields are {sorted(names)}"
+        raise UnknownFieldError(
+            f"unknown MarketConfig field(s) {unknown}; valid fields are {sorted(names)} "
+            f"(unexpected keyword argument {unknown[0]!r})"
         )

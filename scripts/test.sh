@@ -12,4 +12,6 @@ echo "[test] mypy"
 "$PY" -m mypy
 echo "[test] pytest"
 export MPLBACKEND=Agg
+# one BLAS/torch thread per pytest worker: two workers on two cores, no oversubscription
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 "$PY" -m pytest -n "${MM_ENV_TEST_WORKERS:-2}" "$@"

@@ -403,3 +403,11 @@ def test_vector_env_reset_rejects_non_int_seed(seed):
     env = MarketMakingVectorEnv(2)
     with pytest.raises(ValueError, match=r"^seed must be an int or None for the native vector env"):
         env.reset(seed=seed)
+
+
+def test_unknown_field_is_also_the_type_error_of_an_unexpected_keyword():
+    from mm_env.config import UnknownFieldError
+
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'frameskip'") as info:
+        MarketConfig.preset("default", frameskip=1)
+    assert isinstance(info.value, UnknownFieldError) and isinstance(info.value, ValueError)
