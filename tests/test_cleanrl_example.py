@@ -25,17 +25,8 @@ SMALL = ["--n-steps", "20", "--num-envs", "8", "--num-steps", "64",
 NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|-?inf)"
 
 
-@pytest.fixture(autouse=True)
-def _keep_torch_threads():
-    """The example (and the SB3 snippet) set torch's thread count globally: restore it."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+# the example (and the SB3 snippet) set torch's thread count globally: restore it
+pytestmark = pytest.mark.usefixtures("keep_torch_threads")
 
 
 @pytest.fixture(scope="module")

@@ -37,17 +37,8 @@ COMMANDS = [line for _, code in blocks("bash") for line in code.splitlines()
             if line.startswith(f".venv/bin/python {EXAMPLE}")]
 
 
-@pytest.fixture(autouse=True)
-def _keep_torch_threads():
-    """The example (and the SB3 snippet) set torch's thread count globally: restore it."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+# the example (and the SB3 snippet) set torch's thread count globally: restore it
+pytestmark = pytest.mark.usefixtures("keep_torch_threads")
 
 
 def test_the_page_has_snippets_and_its_paths_exist():
