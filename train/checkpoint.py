@@ -28,7 +28,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecNormalize
 
-from train.config import atomic_write_text
+from train.atomic import atomic_write_text
 from train.env_stack import EnvStack
 from train.sb3_policy import save_model_dir
 

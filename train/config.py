@@ -10,12 +10,12 @@ import dataclasses
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mm_env import MarketConfig
+from train.atomic import atomic_write_text
 from train.features import check_features
 
 if sys.version_info >= (3, 11):
@@ -196,28 +196,6 @@ class TrainConfig:
     @classmethod
     def field_docs(cls) -> dict[str, str]:
         return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; use the usual mode
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _toml_value(value: Any) -> str:

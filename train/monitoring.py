@@ -26,7 +26,8 @@ from agents.avellaneda_stoikov import AvellanedaStoikovAgent
 from agents.optimal import OptimalAgent
 from agents.simple import FixedSpreadAgent
 from mm_env import MarketConfig
-from train.config import TrainConfig, atomic_write_text
+from train.atomic import atomic_write_text
+from train.config import TrainConfig
 from train.env_stack import EnvStack
 from train.evaluate import evaluate
 from train.sb3_policy import save_model_dir

@@ -25,8 +25,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from mm_env.config import MarketConfig
+from train.atomic import atomic_write_text
 from train.compare import COMPARISON_COLUMNS, SWEEP_PRINT_COLUMNS, ComparisonResult, SweepResult
 from train.evaluate import EPISODE_COLUMNS, EvalSettings, EvaluationResult
 from train.stats import METRICS, EpisodeArrays
@@ -44,18 +43,7 @@ _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 # ------------------------------------------------------------------ low-level writers
-def _atomic_write(path: Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
 
 
 def _cell(value: Any) -> Any:
@@ -75,7 +63,7 @@ def write_csv(path: str | Path, rows: Iterable[dict[str, Any]], columns: Sequenc
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
-    return _atomic_write(Path(path), buf.getvalue())
+    return atomic_write_text(Path(path), buf.getvalue())
 
 
 def _parse(text: str) -> Any:
@@ -126,7 +114,7 @@ def _decode(obj: Any) -> Any:
 
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as strict, indented JSON (non-finite floats as strings), atomically."""
-    return _atomic_write(Path(path), json.dumps(_encode(obj), indent=2, allow_nan=False) + "\n")
+    return atomic_write_text(Path(path), json.dumps(_encode(obj), indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path: str | Path) -> Any:

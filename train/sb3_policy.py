@@ -24,6 +24,7 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecNormalize
 
 from mm_env import MarketConfig, observation_names
+from train.atomic import umask
 from train.features import check_features, compute_features
 
 META_FILE = "meta.json"
@@ -79,7 +80,7 @@ def save_model_dir(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; use the usual mode
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it private; use the usual mode
         model.save(tmp / MODEL_FILE)
         if vecnorm is not None:
             vecnorm.save(str(tmp / VECNORM_FILE))
@@ -92,12 +93,6 @@ def save_model_dir(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def replace_dir(src: Path, dst: Path) -> None:
