@@ -2,7 +2,7 @@
 # Set up the environment (idempotent), then run the main job: see `python -m train.main --help`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/setup.sh"
+MM_ENV_STACK=main bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 export MPLBACKEND=Agg
 exec "${MM_ENV_VENV:-$ROOT/.venv}/bin/python" -m train.main "$@"

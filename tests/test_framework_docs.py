@@ -48,8 +48,21 @@ def test_the_page_has_snippets_and_its_paths_exist():
         assert (ROOT / path).is_file(), path
 
 
-@pytest.mark.parametrize(("section", "code"), PYTHON,
-                         ids=[f"{i}-{s}" for i, (s, _) in enumerate(PYTHON)])
+def _needs_ray(code: str) -> bool:
+    return "import ray" in code or "from ray" in code or "train.rllib" in code
+
+
+# the Ray RLlib snippets run where the ray extra is (.venv-ray in scripts/test.sh)
+SNIPPETS = [pytest.param(section, code, id=f"{i}-{section}",
+                         marks=[pytest.mark.ray] if _needs_ray(code) else [])
+            for i, (section, code) in enumerate(PYTHON)]
+
+
+def test_the_ray_section_has_snippets():
+    assert sum(_needs_ray(code) for _, code in PYTHON) >= 2
+
+
+@pytest.mark.parametrize(("section", "code"), SNIPPETS)
 def test_python_snippet_runs(section, code, monkeypatch):
     if "torchrl" in code:
         pytest.importorskip("torchrl")

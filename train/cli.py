@@ -6,6 +6,8 @@
     mm-env compare --policy as --policy symmetric --policy fixed --set sigma=0.03
     mm-env sweep --policy as --param gamma --values 0.01,0.05,0.1,0.2,0.5,1.0
     mm-env plot --preset as2008 --which session,mc --episodes 2000 --out figures
+    mm-env train --out runs/ppo                    # SB3 PPO (train.cli_train)
+    mm-env rllib-train --out runs/rllib            # Ray RLlib PPO (train.cli_rllib, ray extra)
 
 The options come from the dataclasses of the Python API: the evaluation options from the
 fields of :class:`train.evaluate.EvalSettings`, the ``--set KEY=VALUE`` market parameters
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mm_env.config import PRESETS, MarketConfig, available_presets
+from train.cli_rllib import add_rllib_parsers, run_rllib
 from train.cli_train import add_train_options, run_train
 from train.compare import DEFAULT_GAMMAS, compare, sweep, sweep_steps, sweep_target
 from train.evaluate import EvalSettings, evaluate, evaluation_steps
@@ -267,6 +270,7 @@ def _add_plot_parser(sub: Any, kw: dict[str, Any]) -> None:
                    help="a new directory for the run")
     add_train_options(p)
     p.set_defaults(handler=_cmd_train)
+    add_rllib_parsers(sub, _config_epilog(), _cmd_rllib)
 
 
 # ------------------------------------------------------------------ commands
@@ -361,6 +365,11 @@ def _gammas(text: str | None) -> list[float]:
 def _cmd_train(args: argparse.Namespace) -> None:
     args.preset_given = args.preset is not None
     run_train(args, parse_overrides(args.overrides))
+
+
+def _cmd_rllib(args: argparse.Namespace) -> None:
+    args.preset_given = args.preset is not None
+    run_rllib(args, parse_overrides(args.overrides))
 
 
 def _cmd_plot(args: argparse.Namespace) -> None:

@@ -48,10 +48,29 @@ def _parse_scalar(kind: type, name: str) -> Any:
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """One option per TrainConfig field (help from its doc), plus --config/--resume/--out."""
-    hints = typing.get_type_hints(TrainConfig)
-    defaults = TrainConfig()
-    group = parser.add_argument_group("training options (TrainConfig fields)")
-    for f in dataclasses.fields(TrainConfig):
+    add_dataclass_options(parser, TrainConfig, "training options (TrainConfig fields)")
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="read the TrainConfig from a TOML file (as written to "
+        "RUN_DIR/config.toml); options given here override it",
+    )
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its last checkpoint",
+    )
+
+
+def add_dataclass_options(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
+    """One ``--field-name`` option per field of the config dataclass ``cls`` (but the market's
+    ``preset``/``overrides``), typed by its annotation, its doc and default as help."""
+    hints = typing.get_type_hints(cls)
+    defaults = cls()
+    group = parser.add_argument_group(title)
+    for f in dataclasses.fields(cls):
         if f.name in _SKIP:
             continue
         flag = "--" + f.name.replace("_", "-")
@@ -81,19 +100,6 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                 type=_parse_scalar(hint, f.name),
                 help=doc,
             )
-    parser.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="read the TrainConfig from a TOML file (as written to "
-        "RUN_DIR/config.toml); options given here override it",
-    )
-    parser.add_argument(
-        "--resume",
-        default=None,
-        metavar="RUN_DIR",
-        help="continue an interrupted run from its last checkpoint",
-    )
 
 
 def _show(value: Any) -> str:
@@ -102,12 +108,15 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def config_from_args(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainConfig:
-    """Defaults, then ``--config``, then the explicit options and ``--preset``/``--set``."""
-    cfg = TrainConfig.from_toml(args.config) if args.config else TrainConfig()
+def config_from_args(
+    args: argparse.Namespace, overrides: dict[str, Any], cls: type[Any] = TrainConfig
+) -> Any:
+    """Defaults, then ``--config``, then the explicit options and ``--preset``/``--set``
+    (``cls``: TrainConfig or another config dataclass with the same TOML methods)."""
+    cfg = cls.from_toml(args.config) if args.config else cls()
     changes = {
         f.name: getattr(args, f.name)
-        for f in dataclasses.fields(TrainConfig)
+        for f in dataclasses.fields(cls)
         if f.name not in _SKIP and getattr(args, f.name, None) is not None
     }
     if args.preset_given:
@@ -143,7 +152,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
     else:
         if not args.out:
             raise ValueError("mm-env train needs --out RUN_DIR (a new directory for the run)")
-        result = train(config_from_args(args, overrides), args.out)
+        result = train(config_from_args(args, overrides, TrainConfig), args.out)
     sys.stdout.write(
         f"trained {result.num_timesteps} steps in {result.wall_time:.0f} s -> {result.run_dir}\n"
     )

@@ -120,9 +120,9 @@ class TrainConfig:
             "n_epochs",
             "eval_episodes",
         ):
-            _check_int(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         for name in ("eval_freq", "checkpoint_freq", "torch_threads", "seed", "eval_seed"):
-            _check_int(name, getattr(self, name), 0)
+            check_int(name, getattr(self, name), 0)
         for name, lo, hi in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
             value = getattr(self, name)
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -148,7 +148,7 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (unknown names are an error)."""
-        _check_names(changes)
+        check_field_names(TrainConfig, changes)
         return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------- TOML
@@ -160,7 +160,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        _check_names(values)
+        check_field_names(TrainConfig, values)
         values = dict(values)
         for key in ("net_arch", "obs_features"):
             if key in values:
@@ -172,22 +172,15 @@ class TrainConfig:
         lines = ["# mm_env training run configuration (mm-env train --config FILE)"]
         data = self.to_dict()
         overrides = data.pop("overrides")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in data.items()]
+        lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
         lines += ["", "[overrides]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in overrides.items()]
+        lines += [f"{key} = {toml_value(value)}" for key, value in overrides.items()]
         return "\n".join(lines) + "\n"
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a config written by :meth:`save` (or by hand)."""
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ValueError(f"config file {str(path)!r} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_toml(path))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_toml` atomically."""
@@ -198,7 +191,7 @@ class TrainConfig:
         return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -212,19 +205,31 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise ValueError(f"cannot write {value!r} of type {type(value).__name__} to TOML")
 
 
-def _check_int(name: str, value: object, low: int) -> None:
+def check_int(name: str, value: object, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def _check_names(values: dict[str, Any]) -> None:
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
+def check_field_names(cls: type, values: dict[str, Any]) -> None:
+    """ValueError naming the keys of ``values`` that are not fields of dataclass ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(
-            f"unknown TrainConfig field(s) {unknown}; valid fields are {sorted(names)}"
+            f"unknown {cls.__name__} field(s) {unknown}; valid fields are {sorted(names)}"
         )
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The table of a TOML file, or ValueError saying why it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config file {str(path)!r} is not valid TOML: {exc}") from None

@@ -29,7 +29,7 @@ from mm_env import MarketConfig
 from train.atomic import atomic_write_text
 from train.config import TrainConfig
 from train.env_stack import EnvStack
-from train.evaluate import evaluate
+from train.evaluate import EvaluationResult, evaluate
 from train.sb3_policy import save_model_dir
 from train.sb3_vec_env import SB3VecEnv
 from train.score import optimality_score, paired_gap
@@ -71,6 +71,39 @@ def reference_policies(config: MarketConfig) -> dict[str, Any]:
     return refs
 
 
+def reference_rewards(config: MarketConfig, episodes: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-episode total rewards of :func:`reference_policies` on the held-out episodes."""
+    return {
+        name: evaluate(policy, config, episodes, seed).episodes.total_reward
+        for name, policy in reference_policies(config).items()
+    }
+
+
+def eval_row(
+    result: EvaluationResult, refs: dict[str, np.ndarray], timesteps: int, wall_time: float
+) -> dict[str, Any]:
+    """One ``eval.csv`` row: the policy's mean reward, paired gaps to the references (same
+    episodes) and, where the exact optimum is among them, the optimality score."""
+    reward = result.episodes.total_reward
+    row: dict[str, Any] = {
+        "timesteps": int(timesteps),
+        "wall_time": float(wall_time),
+        "mean_reward": float(reward.mean()),
+        "se_reward": float(reward.std(ddof=1) / math.sqrt(reward.size)),
+        "mean_pnl": float(result.episodes.pnl.mean()),
+        "mean_abs_inventory": float(np.abs(result.episodes.final_inventory).mean()),
+    }
+    gap_as = paired_gap(reward, refs["as"])
+    row.update(gap_to_as=gap_as.value, se_gap_as=gap_as.se)
+    if "optimal" in refs:
+        gap = paired_gap(reward, refs["optimal"])
+        score = optimality_score(reward, refs["naive"], refs["optimal"])
+        row.update(
+            gap_to_optimal=gap.value, se_gap_optimal=gap.se, score=score.value, se_score=score.se
+        )
+    return row
+
+
 class CurrentPolicy:
     """The model being trained as an ``act(obs)`` policy, with the training preprocessing."""
 
@@ -98,8 +131,9 @@ class EvalCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         if self.cfg.eval_freq and not self.refs:
-            for name, policy in reference_policies(self.market).items():
-                self.refs[name] = self._rewards(policy)
+            self.refs = reference_rewards(
+                self.market, self.cfg.eval_episodes, self.cfg.eval_seed
+            )
 
     def _on_rollout_start(self) -> None:
         if self.cfg.eval_freq and self.model.num_timesteps - self.last >= self.cfg.eval_freq:
@@ -108,41 +142,20 @@ class EvalCallback(BaseCallback):
     def _on_step(self) -> bool:
         return True
 
-    def _rewards(self, policy: Any) -> np.ndarray:
-        result = evaluate(policy, self.market, self.cfg.eval_episodes, self.cfg.eval_seed)
-        return result.episodes.total_reward
-
     def evaluate_now(self) -> dict[str, Any]:
         """Evaluate the current policy, log it, keep it if best; returns the eval.csv row."""
         if not self.refs:
             self._on_training_start()
             if not self.refs:
-                self.refs = {
-                    n: self._rewards(p) for n, p in reference_policies(self.market).items()
-                }
+                self.refs = reference_rewards(
+                    self.market, self.cfg.eval_episodes, self.cfg.eval_seed
+                )
         self.last = self.model.num_timesteps
         policy = CurrentPolicy(self.model, self.stack)
         result = evaluate(policy, self.market, self.cfg.eval_episodes, self.cfg.eval_seed)
-        reward = result.episodes.total_reward
-        row: dict[str, Any] = {
-            "timesteps": self.model.num_timesteps,
-            "wall_time": time.perf_counter() - self._t0,
-            "mean_reward": float(reward.mean()),
-            "se_reward": float(reward.std(ddof=1) / math.sqrt(reward.size)),
-            "mean_pnl": float(result.episodes.pnl.mean()),
-            "mean_abs_inventory": float(np.abs(result.episodes.final_inventory).mean()),
-        }
-        gap_as = paired_gap(reward, self.refs["as"])
-        row.update(gap_to_as=gap_as.value, se_gap_as=gap_as.se)
-        if "optimal" in self.refs:
-            gap = paired_gap(reward, self.refs["optimal"])
-            score = optimality_score(reward, self.refs["naive"], self.refs["optimal"])
-            row.update(
-                gap_to_optimal=gap.value,
-                se_gap_optimal=gap.se,
-                score=score.value,
-                se_score=score.se,
-            )
+        row = eval_row(
+            result, self.refs, self.model.num_timesteps, time.perf_counter() - self._t0
+        )
         for key in EVAL_COLUMNS[2:]:
             if key in row:
                 self.logger.record(f"eval/{key}", row[key])

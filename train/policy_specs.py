@@ -1,7 +1,7 @@
 """Policies named by a short text spec, as the CLI takes them: ``NAME[:key=value,...]``.
 
 ``NAME`` is one of :data:`POLICIES` (``as``, ``symmetric``, ``optimal``, ``fixed``,
-``random``, ``sb3``) or the dotted import path of a class or object
+``random``, ``sb3``, ``rllib``) or the dotted import path of a class or object
 (``mypkg.policies.MyAgent``). The ``key=value`` pairs are keyword arguments of the class
 (``as:gamma=0.5``, ``fixed:bid_depth=0.5,ask_depth=0.8``); values are parsed as int, float,
 ``true``/``false``/``none``, else kept as text. Classes are built as ``cls(config, **kwargs)``;
@@ -9,7 +9,9 @@ an imported object that is not a class is used as the policy itself (no argument
 
 Special cases: ``random:seed=N`` seeds the agent's generator (``rng=default_rng(N)``);
 ``sb3:path=DIR`` loads a model directory written by ``mm-env train`` (with the observation
-preprocessing it was trained with); ``sb3:path=model.zip[,algo=PPO]`` a bare SB3 model.
+preprocessing it was trained with); ``sb3:path=model.zip[,algo=PPO]`` a bare SB3 model;
+``rllib:path=DIR`` the policy of an ``mm-env rllib-train`` run (``RUN_DIR`` or
+``RUN_DIR/policy``; needs the ``ray`` extra).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ POLICIES: dict[str, PolicyEntry] = {
                        "a trained agent: path=DIR (a model directory written by mm-env train, "
                        "with its preprocessing) or path=MODEL.zip (a bare SB3 model fed raw "
                        "observations), algo (PPO, for a bare zip)"),
+    "rllib": PolicyEntry("ray.rllib",
+                         "a Ray RLlib agent: path=DIR (a run directory written by "
+                         "mm-env rllib-train, or its policy/); needs mm-env[ray]"),
 }
 
 
@@ -137,14 +142,30 @@ def _load_sb3(kwargs: dict[str, Any], spec: str) -> Any:
         raise ValueError(f"policy {spec!r}: no model file at {path!r}") from exc
 
 
+def _load_rllib(kwargs: dict[str, Any], spec: str) -> Any:
+    path = kwargs.pop("path", None)
+    if path is None or kwargs:
+        raise ValueError(f"policy {spec!r}: rllib takes exactly path=RUN_DIR")
+    from train.rllib_env import require_ray
+
+    require_ray()
+    from train.rllib_policy import load_rllib_policy
+
+    return load_rllib_policy(str(path))
+
+
+def _load_trained(name: str, kwargs: dict[str, Any], spec: str) -> Any:
+    return _load_sb3(kwargs, spec) if name == "sb3" else _load_rllib(kwargs, spec)
+
+
 def policy_factory(spec: str) -> Callable[..., object]:
     """A factory ``f(config, **more_kwargs) -> policy`` for ``spec`` (for sweeps).
 
     The spec's own arguments and ``more_kwargs`` are merged (``more_kwargs`` win).
     """
     name, kwargs = parse_spec(spec)
-    if name == "sb3":
-        model = _load_sb3(dict(kwargs), spec)
+    if name in ("sb3", "rllib"):
+        model = _load_trained(name, dict(kwargs), spec)
 
         def fixed_model(config: MarketConfig, **more: Any) -> object:
             if more:

@@ -1,0 +1,195 @@
+"""Ray RLlib and Ray Tune on the env: tiny runs on a local Ray instance (the ``ray`` extra).
+
+scripts/test.sh runs these in .venv-ray (constraints-ray.txt: Ray 2.60, gymnasium 1.2.2).
+What they pin down: RLlib builds the native vector env from the registered creator with the
+preset and overrides of ``env_config``; a short PPO run learns (beats its own untrained policy
+by many paired standard errors on held-out episodes); its saved policy reloads and reproduces
+the run's final evaluation exactly; the CLI trains and compares it; a Tune sweep reports the
+evaluation harness's optimality score of each trial's own market.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mm_env import MarketConfig, MarketMakingVectorEnv
+from train.evaluate import evaluate
+from train.monitoring import reference_rewards
+from train.rllib_config import RLlibConfig
+from train.score import paired_gap
+
+pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("keep_torch_threads")]
+
+# a small market (50 steps) and a small PPO: each iteration is 200 envs x 25 steps
+TINY = RLlibConfig(
+    overrides={"n_steps": 50},
+    total_timesteps=150_000,
+    num_envs_per_env_runner=200,
+    n_steps=25,
+    minibatch_size=1000,
+    num_epochs=4,
+    eval_freq=75_000,
+    eval_episodes=1000,
+    eval_seed=4321,
+)
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=200 * 2**20)
+    yield
+    ray.shutdown()
+
+
+def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local):
+    from train.rllib_train import current_policy, ppo_config
+
+    cfg = TINY.replace(overrides={"n_steps": 50, "phi": 0.05}, num_envs_per_env_runner=64,
+                       n_steps=10, minibatch_size=64)
+    algo = ppo_config(cfg).build_algo()
+    try:
+        env = algo.env_runner.env
+        base = env.unwrapped
+        assert isinstance(base, MarketMakingVectorEnv)  # no Python list of scalar envs
+        assert base.num_envs == 64
+        assert base.config == MarketConfig.preset("penalty", n_steps=50, phi=0.05)
+        assert env.single_observation_space.shape == (3,)  # the three training features
+        out = algo.train()
+        assert out["num_env_steps_sampled_lifetime"] == cfg.train_batch_size == 640
+        policy = current_policy(algo, cfg)
+        obs = np.array([[0.5, 2.0, 100.0], [0.5, -2.0, 100.0]])
+        action = policy.act(obs)
+        assert action.shape == (2, 2) and np.all(np.isfinite(action))
+        assert np.all(action >= base.config.min_depth) and np.all(action <= base.config.max_depth)
+        # one observation or a batch: the same float32 network (matmul rounding differs)
+        np.testing.assert_allclose(policy.act(obs[0]), action[0], rtol=1e-5, atol=1e-6)
+    finally:
+        algo.stop()
+
+
+@pytest.fixture(scope="module")
+def trained_run(ray_local, tmp_path_factory) -> tuple[Path, float, np.ndarray]:
+    """A 150k-step run, and the untrained policy's held-out rewards (same seed)."""
+    from train.rllib_train import current_policy, ppo_config, train_rllib
+
+    algo = ppo_config(TINY).build_algo()
+    try:
+        untrained = evaluate(current_policy(algo, TINY), TINY.market(), TINY.eval_episodes,
+                             TINY.eval_seed).episodes.total_reward
+    finally:
+        algo.stop()
+    run = tmp_path_factory.mktemp("rllib") / "run"
+    result = train_rllib(TINY, run)
+    assert result.num_timesteps >= TINY.total_timesteps
+    return run, result.evaluations[-1]["mean_reward"], untrained
+
+
+def test_a_short_run_learns_and_writes_its_run_directory(trained_run):
+    run, final_mean, untrained = trained_run
+    for name in ("config.toml", "progress.csv", "eval.csv", "policy/meta.json"):
+        assert (run / name).is_file(), name
+    assert (run / "checkpoint").is_dir() and any((run / "checkpoint").iterdir())
+    assert RLlibConfig.from_toml(run / "config.toml") == TINY
+    with open(run / "progress.csv") as fh:
+        progress = list(csv.DictReader(fh))
+    steps = [int(float(r["timesteps"])) for r in progress]
+    assert steps == [TINY.train_batch_size * (i + 1) for i in range(len(steps))]
+    assert steps[-1] >= TINY.total_timesteps > steps[-2]
+    with open(run / "eval.csv") as fh:
+        evals = list(csv.DictReader(fh))
+    assert [int(r["timesteps"]) for r in evals] == [75_000, 150_000]
+    assert all(math.isfinite(float(r["score"])) for r in evals)
+    # learning: the trained policy beats its own untrained network on the same episodes
+    from train.rllib_policy import load_rllib_policy
+
+    policy = load_rllib_policy(run)
+    trained = evaluate(policy, TINY.market(), TINY.eval_episodes,
+                       TINY.eval_seed).episodes.total_reward
+    gap = paired_gap(trained, untrained)
+    assert gap.value > 10 * gap.se, (gap, trained.mean(), untrained.mean())
+    # the reloaded policy reproduces the run's final evaluation exactly (same actions)
+    assert trained.mean() == pytest.approx(final_mean, rel=0, abs=1e-9)
+
+
+def test_saved_policy_checks_the_market_and_the_directory(trained_run, tmp_path):
+    from train.rllib_policy import load_rllib_policy
+
+    run, _, _ = trained_run
+    policy = load_rllib_policy(run / "policy", config=TINY.market())
+    assert policy.config == TINY.market()
+    with pytest.raises(ValueError, match=r"different market config \(phi: trained 0.1 vs"):
+        load_rllib_policy(run, config=TINY.market().replace(phi=0.2))
+    with pytest.raises(ValueError, match="is not an RLlib policy directory"):
+        load_rllib_policy(tmp_path)
+
+
+def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
+    from train.cli import main
+
+    run, _, _ = trained_run
+    code = main(["compare", "--policy", f"rllib:path={run}", "--policy", "optimal",
+                 "--preset", "penalty", "--set", "n_steps=50", "--episodes", "200",
+                 "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"rllib:path={run}" in out and "optimal" in out
+
+
+def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys):
+    from train.cli import main
+
+    out_dir = tmp_path / "cli"
+    code = main(["rllib-train", "--out", str(out_dir), "--set", "n_steps=20",
+                 "--total-timesteps", "4000", "--num-envs-per-env-runner", "100",
+                 "--n-steps", "20", "--minibatch-size", "500", "--eval-episodes", "50",
+                 "--net-arch", "16,16"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "trained 4000 steps" in captured.out
+    cfg = RLlibConfig.from_toml(out_dir / "config.toml")
+    assert cfg.net_arch == (16, 16) and cfg.market().n_steps == 20
+    assert (out_dir / "policy" / "meta.json").is_file()
+    with pytest.raises(ValueError, match="is not empty"):
+        from train.rllib_train import train_rllib
+
+        train_rllib(cfg, out_dir)
+
+
+def test_tune_sweep_scores_each_trial_with_the_harness(ray_local, tmp_path):
+    from ray import tune
+
+    from train.rllib_tune import BEST_FILE, RESULTS_FILE, tune_rllib
+
+    base = TINY.replace(total_timesteps=10_000, num_envs_per_env_runner=100, n_steps=25,
+                        minibatch_size=500, num_epochs=2, eval_episodes=300, net_arch=(16,))
+    phis = [0.05, 0.3]
+    summary = tune_rllib(base, {"overrides.phi": tune.grid_search(phis)}, tmp_path)
+    assert summary.metric == "score"
+    assert sorted(r["param:overrides.phi"] for r in summary.rows) == phis
+    scores = [r["score"] for r in summary.rows]
+    assert scores == sorted(scores, reverse=True)  # best first
+    for row in summary.rows:
+        # the reported score is the harness's: (policy - naive) / (optimal - naive), all on
+        # the held-out episodes of that trial's own market
+        market = base.market().replace(phi=row["param:overrides.phi"])
+        refs = reference_rewards(market, base.eval_episodes, base.eval_seed)
+        naive, optimal = refs["naive"].mean(), refs["optimal"].mean()
+        expected = (row["mean_reward"] - naive) / (optimal - naive)
+        assert row["score"] == pytest.approx(expected, rel=1e-9)
+        assert row["timesteps"] == 10_000
+    best = RLlibConfig.from_toml(tmp_path / BEST_FILE)
+    assert best.overrides["phi"] == summary.rows[0]["param:overrides.phi"]
+    assert best == summary.best
+    with open(tmp_path / RESULTS_FILE) as fh:
+        assert len(list(csv.DictReader(fh))) == 2
+    with pytest.raises(ValueError, match="unknown sweep parameter 'phi'"):
+        tune_rllib(base, {"phi": tune.grid_search(phis)}, tmp_path / "bad")

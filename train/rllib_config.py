@@ -1,0 +1,219 @@
+"""The configuration of a Ray RLlib PPO run: one dataclass, loadable from and written to TOML.
+
+Field docs (``metadata["doc"]``) become the ``--help`` of ``mm-env rllib-train``. The fields
+mirror :class:`train.config.TrainConfig` where the two libraries share a meaning (market,
+budget, rollout shape, PPO hyperparameters, network input, training reward), so one task can
+be trained with both and compared (``benchmarks/rllib_vs_sb3.py``). This module does not
+import Ray: configs can be built and checked without the ``ray`` extra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mm_env import MarketConfig
+from train.atomic import atomic_write_text
+from train.config import LR_SCHEDULES, check_field_names, check_int, read_toml, toml_value
+from train.features import FEATURE_NAMES, check_available, check_features
+from train.gym_wrappers import SCALINGS
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class RLlibConfig:
+    """Everything that defines an RLlib PPO run (the market, the cluster, the budget)."""
+
+    preset: str = field(default="penalty", metadata=_doc("market preset (see mm_env presets)"))
+    overrides: dict[str, Any] = field(
+        default_factory=dict, metadata=_doc("MarketConfig overrides on top of the preset")
+    )
+    seed: int = field(default=0, metadata=_doc("seed of the env runners and the networks"))
+    total_timesteps: int = field(
+        default=5_000_000, metadata=_doc("environment steps to train for (all envs together)")
+    )
+    num_env_runners: int = field(
+        default=0,
+        metadata=_doc(
+            "remote EnvRunner actors sampling in parallel (0: sample in the driver process)"
+        ),
+    )
+    num_envs_per_env_runner: int = field(
+        default=1000, metadata=_doc("environments per EnvRunner (one native numpy vector env)")
+    )
+    n_steps: int = field(
+        default=40, metadata=_doc("steps per env per rollout (RLlib's rollout_fragment_length)")
+    )
+    minibatch_size: int = field(default=10_000, metadata=_doc("minibatch size of the updates"))
+    num_epochs: int = field(default=5, metadata=_doc("epochs over each train batch"))
+    gamma: float = field(
+        default=1.0, metadata=_doc("discount; 1.0 = the env's undiscounted finite-horizon sum")
+    )
+    gae_lambda: float = field(default=0.95, metadata=_doc("GAE lambda"))
+    learning_rate: float = field(default=5e-4, metadata=_doc("initial learning rate"))
+    lr_schedule: str = field(
+        default="linear", metadata=_doc(f"learning-rate schedule, one of {LR_SCHEDULES}")
+    )
+    net_arch: tuple[int, ...] = field(
+        default=(64, 64), metadata=_doc("hidden layer sizes of the policy and value networks")
+    )
+    obs_features: tuple[str, ...] = field(
+        default=("time_remaining", "sqrt_time_remaining", "inventory"),
+        metadata=_doc("network input features (train.features), as for mm-env train"),
+    )
+    obs_scaling: str = field(
+        default="fixed",
+        metadata=_doc(f"observation scaling, one of {SCALINGS}: 'fixed' by the market config"),
+    )
+    martingale_reward: bool = field(
+        default=True,
+        metadata=_doc(
+            "train on the reward minus its zero-mean price noise (evaluation always uses the "
+            "env's reward)"
+        ),
+    )
+    norm_reward: bool = field(
+        default=True,
+        metadata=_doc("scale rewards by the running std of the return (NormalizeReward)"),
+    )
+    eval_freq: int = field(
+        default=1_000_000, metadata=_doc("evaluate every this many steps (0: only at the end)")
+    )
+    eval_episodes: int = field(
+        default=2000, metadata=_doc("held-out episodes per evaluation")
+    )
+    eval_seed: int = field(default=10_000, metadata=_doc("seed of the held-out evaluation"))
+    address: str = field(
+        default="",
+        metadata=_doc(
+            "Ray cluster to join: '' starts a local Ray instance, 'auto' joins the cluster "
+            "this machine belongs to, 'ray://HOST:10001' a remote one (ray.init's address)"
+        ),
+    )
+    num_cpus: int = field(
+        default=0, metadata=_doc("CPUs of a local Ray instance (0: all of this machine's)")
+    )
+    torch_threads: int = field(default=1, metadata=_doc("torch CPU threads of the learner"))
+
+    def __post_init__(self) -> None:
+        for name in ("total_timesteps", "num_envs_per_env_runner", "n_steps", "minibatch_size",
+                     "num_epochs", "eval_episodes", "torch_threads"):
+            check_int(name, getattr(self, name), 1)
+        for name in ("num_env_runners", "eval_freq", "seed", "eval_seed", "num_cpus"):
+            check_int(name, getattr(self, name), 0)
+        if self.eval_episodes < 2:
+            raise ValueError(f"eval_episodes must be an integer >= 2, got {self.eval_episodes!r}")
+        for name in ("gamma", "gae_lambda"):
+            value = getattr(self, name)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be in [0.0, 1.0], got {value!r}")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0
+                                        and math.isfinite(lr)):
+            raise ValueError(f"learning_rate must be > 0, got {lr!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.obs_scaling not in SCALINGS:
+            raise ValueError(
+                f"obs_scaling must be one of {list(SCALINGS)}, got {self.obs_scaling!r}"
+            )
+        if not isinstance(self.address, str):
+            raise ValueError(f"address must be a string, got {self.address!r}")
+        # a TOML file can hold any type here: a wrong one is a ValueError (a clean CLI error)
+        arch = tuple(self.net_arch) if isinstance(self.net_arch, Iterable) else ()
+        if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
+            raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
+        object.__setattr__(self, "net_arch", arch)
+        features = self.obs_features
+        if isinstance(features, str) or not isinstance(features, Iterable):
+            raise ValueError(
+                f"obs_features must be a non-empty list of {list(FEATURE_NAMES)}, "
+                f"got {features!r}"
+            )
+        object.__setattr__(self, "obs_features", check_features(features))
+        if not isinstance(self.overrides, Mapping):
+            raise ValueError(
+                f"overrides must be a table of MarketConfig fields, got {self.overrides!r}"
+            )
+        object.__setattr__(self, "overrides", dict(self.overrides))
+        if self.minibatch_size > self.train_batch_size:
+            raise ValueError(
+                f"minibatch_size ({self.minibatch_size}) must be <= the train batch "
+                f"n_steps * num_envs_per_env_runner * max(1, num_env_runners) "
+                f"= {self.train_batch_size}"
+            )
+        check_available(self.obs_features, self.market())  # also validates the market
+
+    @property
+    def train_batch_size(self) -> int:
+        """Steps per training iteration: ``n_steps * envs per runner * max(1, runners)``."""
+        return self.n_steps * self.num_envs_per_env_runner * max(1, self.num_env_runners)
+
+    def market(self) -> MarketConfig:
+        """The :class:`MarketConfig` this run trains on."""
+        return MarketConfig.preset(self.preset, **self.overrides)
+
+    def env_config(self) -> dict[str, Any]:
+        """RLlib's ``env_config`` for :func:`train.rllib_env.make_env`."""
+        return {
+            "preset": self.preset,
+            "overrides": dict(self.overrides),
+            "obs_features": list(self.obs_features),
+            "obs_scaling": self.obs_scaling,
+            "martingale_reward": self.martingale_reward,
+            "norm_reward": self.norm_reward,
+            "gamma": self.gamma,
+        }
+
+    def replace(self, **changes: Any) -> RLlibConfig:
+        """A copy with some fields changed (unknown names are an error)."""
+        check_field_names(RLlibConfig, changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["net_arch"] = list(self.net_arch)
+        out["obs_features"] = list(self.obs_features)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RLlibConfig:
+        check_field_names(cls, values)
+        values = dict(values)
+        for key in ("net_arch", "obs_features"):
+            if isinstance(values.get(key), list):  # anything else: __post_init__ says why not
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def to_toml(self) -> str:
+        """The config as TOML text (round-trips through :meth:`from_toml`)."""
+        data = self.to_dict()
+        overrides = data.pop("overrides")
+        lines = ["# mm_env RLlib run configuration (mm-env rllib-train --config FILE)"]
+        lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
+        lines += ["", "[overrides]"]
+        lines += [f"{key} = {toml_value(value)}" for key, value in overrides.items()]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> RLlibConfig:
+        return cls.from_dict(read_toml(path))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_toml` atomically."""
+        atomic_write_text(Path(path), self.to_toml())
+
+    @classmethod
+    def field_docs(cls) -> dict[str, str]:
+        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}

@@ -1,0 +1,196 @@
+"""Train PPO with Ray RLlib on the market-making env, locally or on a Ray cluster.
+
+Needs the ``ray`` extra (``pip install mm-env[ray]``). ::
+
+    from train.rllib_config import RLlibConfig
+    from train.rllib_train import train_rllib
+
+    result = train_rllib(RLlibConfig(total_timesteps=2_000_000), "runs/rllib")
+    result.evaluations[-1]["score"]          # optimality score on held-out episodes
+
+How the pieces map onto RLlib (new API stack):
+
+- the env is :func:`train.rllib_env.make_env` registered with Ray's registry
+  (:data:`train.rllib_env.ENV_NAME`); ``env_config`` carries the preset, the overrides and the
+  training preprocessing, so remote EnvRunners rebuild the same market;
+- ``gym_env_vectorize_mode="vector_entry_point"``: each EnvRunner steps one native numpy vector
+  env of ``num_envs_per_env_runner`` markets instead of a Python list of scalar envs;
+- actions are raw depths clipped to the action space (``normalize_actions=False``), as SB3 does;
+- evaluation uses the package's harness (:func:`train.evaluate.evaluate`) on held-out episodes
+  with the env's own reward, against the naive, AS and exactly optimal policies
+  (:func:`train.monitoring.eval_row`), never RLlib's training-reward metrics.
+
+A run directory holds ``config.toml``, ``progress.csv`` (one row per training iteration),
+``eval.csv`` (as for SB3 runs), ``checkpoint/`` (RLlib's algorithm checkpoint, to continue
+training with ``Algorithm.from_checkpoint``) and ``policy/`` (the RLModule and ``meta.json``,
+loaded by :func:`train.rllib_policy.load_rllib_policy`). Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from train.atomic import atomic_write_text
+from train.evaluate import evaluate
+from train.monitoring import EVAL_COLUMNS, eval_row, reference_rewards
+from train.rllib_config import RLlibConfig
+from train.rllib_env import ENV_NAME, register
+from train.rllib_policy import RLlibPolicy, save_policy_dir
+from train.sb3_policy import replace_dir
+
+log = logging.getLogger(__name__)
+
+PROGRESS_COLUMNS = ("iteration", "timesteps", "wall_time", "train_return_mean", "steps_per_s")
+
+
+@dataclass
+class RLlibResult:
+    """What :func:`train_rllib` returns: where the run is and how it went."""
+
+    run_dir: Path
+    num_timesteps: int
+    wall_time: float
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[dict[str, Any]] = field(default_factory=list)
+
+
+def init_ray(cfg: RLlibConfig) -> None:
+    """Start a local Ray instance, or join the cluster at ``cfg.address`` (no-op if running).
+
+    On a cluster every node must be able to import ``mm_env`` and ``train`` (install the
+    package on the nodes, or pass a ``runtime_env`` to ``ray.init`` yourself first).
+    """
+    import ray
+
+    if ray.is_initialized():
+        return
+    if cfg.address:
+        ray.init(address=cfg.address, log_to_driver=False)
+    else:
+        ray.init(
+            num_cpus=cfg.num_cpus or None, include_dashboard=False, log_to_driver=False
+        )
+
+
+def ppo_config(cfg: RLlibConfig) -> Any:
+    """RLlib's ``PPOConfig`` for ``cfg`` (registers the env creator first)."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+
+    register()
+    lr: Any = cfg.learning_rate
+    if cfg.lr_schedule == "linear":  # RLlib interpolates [timestep, value] pairs linearly
+        lr = [[0, cfg.learning_rate], [cfg.total_timesteps, 0.0]]
+    return (
+        PPOConfig()
+        .environment(
+            ENV_NAME, env_config=cfg.env_config(), normalize_actions=False, clip_actions=True
+        )
+        .env_runners(
+            num_env_runners=cfg.num_env_runners,
+            num_envs_per_env_runner=cfg.num_envs_per_env_runner,
+            gym_env_vectorize_mode="vector_entry_point",
+            rollout_fragment_length=cfg.n_steps,
+        )
+        .training(
+            train_batch_size_per_learner=cfg.train_batch_size,
+            minibatch_size=cfg.minibatch_size,
+            num_epochs=cfg.num_epochs,
+            gamma=cfg.gamma,
+            lambda_=cfg.gae_lambda,
+            lr=lr,
+        )
+        .rl_module(
+            model_config=DefaultModelConfig(
+                fcnet_hiddens=list(cfg.net_arch), fcnet_activation="tanh"
+            )
+        )
+        .debugging(seed=cfg.seed, log_level="WARN")
+    )
+
+
+def current_policy(algo: Any, cfg: RLlibConfig) -> RLlibPolicy:
+    """The algorithm's current deterministic policy as an ``act(obs)`` agent."""
+    return RLlibPolicy(algo.get_module(), cfg.market(), cfg.obs_features, cfg.obs_scaling)
+
+
+def train_rllib(cfg: RLlibConfig, run_dir: str | Path) -> RLlibResult:
+    """Train ``cfg`` into ``run_dir`` (a new or empty directory); see the module docstring."""
+    import torch
+
+    run = Path(run_dir)
+    if run.exists() and any(run.iterdir()):
+        raise ValueError(
+            f"run directory {str(run)!r} is not empty; pass a new directory for the run"
+        )
+    run.mkdir(parents=True, exist_ok=True)
+    cfg.save(run / "config.toml")
+    torch.set_num_threads(cfg.torch_threads)
+    init_ray(cfg)
+    market = cfg.market()
+    refs = reference_rewards(market, cfg.eval_episodes, cfg.eval_seed)
+    algo = ppo_config(cfg).build_algo()
+    result = RLlibResult(run_dir=run, num_timesteps=0, wall_time=0.0)
+    t0 = time.perf_counter()
+    last_eval, iteration = 0, 0
+    try:
+        while result.num_timesteps < cfg.total_timesteps:
+            tick = time.perf_counter()
+            out = algo.train()
+            iteration += 1
+            steps = int(out["num_env_steps_sampled_lifetime"])
+            runners = out.get("env_runners", {})
+            result.progress.append({
+                "iteration": iteration,
+                "timesteps": steps,
+                "wall_time": time.perf_counter() - t0,
+                "train_return_mean": float(runners.get("episode_return_mean", math.nan)),
+                "steps_per_s": (steps - result.num_timesteps) / (time.perf_counter() - tick),
+            })
+            result.num_timesteps = steps
+            write_csv(run / "progress.csv", PROGRESS_COLUMNS, result.progress)
+            done = steps >= cfg.total_timesteps
+            if done or (cfg.eval_freq and steps - last_eval >= cfg.eval_freq):
+                last_eval = steps
+                held_out = evaluate(
+                    current_policy(algo, cfg), market, cfg.eval_episodes, cfg.eval_seed
+                )
+                row = eval_row(held_out, refs, steps, time.perf_counter() - t0)
+                result.evaluations.append(row)
+                write_csv(run / "eval.csv", EVAL_COLUMNS, result.evaluations)
+                log.info("eval at %d steps: %s", steps, row)
+        result.wall_time = time.perf_counter() - t0
+        _save_checkpoint(algo, run / "checkpoint")
+        save_policy_dir(run / "policy", algo.get_module(), cfg, result.num_timesteps)
+    finally:
+        algo.stop()
+    return result
+
+
+def _save_checkpoint(algo: Any, path: Path) -> None:
+    """RLlib's checkpoint written into a temporary sibling, then moved into place."""
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        algo.save_to_path(str(tmp))
+        replace_dir(tmp, path)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), restval="", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
