@@ -52,7 +52,7 @@ class FeatureTransform:
         check_available(self.features, config)
         self.names = observation_names(config)
         pairs = [
-            fixed_scale(f, config) if scaling == "fixed" else (0.0, 1.0) for f in features
+            fixed_scale(f, config) if scaling == "fixed" else (0.0, 1.0) for f in self.features
         ]
         self.offset = np.array([p[0] for p in pairs], dtype=np.float64)
         self.scale = np.array([p[1] for p in pairs], dtype=np.float64)
