@@ -1,5 +1,5 @@
-"""Every snippet of docs/frameworks.md runs: the Python blocks as they are, the commands of
-the CleanRL example with a tiny budget appended (in-process)."""
+"""Every snippet of docs/frameworks.md and of the README runs: the Python blocks as they are,
+the commands of the CleanRL example with a tiny budget appended (in-process)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,19 @@ TINY = ["--n-steps", "20", "--num-envs", "8", "--num-steps", "32", "--total-time
         "--update-epochs", "1", "--num-minibatches", "2", "--eval-episodes", "16"]
 
 
-def blocks(language: str) -> list[tuple[str, str]]:
-    """(section heading, code) of each fenced block of ``language``."""
-    text = DOC.read_text(encoding="utf-8")
+README = ROOT / "README.md"
+
+
+def blocks(language: str, docs: tuple[Path, ...] = (DOC, README)) -> list[tuple[str, str]]:
+    """(file: section heading, code) of each fenced block of ``language`` in ``docs``."""
     out = []
-    for match in BLOCK.finditer(text):
-        if match.group(1) == language:
-            headings = re.findall(r"^#+ (.+)$", text[:match.start()], re.MULTILINE)
-            out.append((headings[-1] if headings else "top", match.group(2)))
+    for doc in docs:
+        text = doc.read_text(encoding="utf-8")
+        for match in BLOCK.finditer(text):
+            if match.group(1) == language:
+                headings = re.findall(r"^#+ (.+)$", text[:match.start()], re.MULTILINE)
+                section = headings[-1] if headings else "top"
+                out.append((f"{doc.name}: {section}", match.group(2)))
     return out
 
 
@@ -41,11 +46,25 @@ COMMANDS = [line for _, code in blocks("bash") for line in code.splitlines()
 pytestmark = pytest.mark.usefixtures("keep_torch_threads")
 
 
-def test_the_page_has_snippets_and_its_paths_exist():
-    assert len(PYTHON) >= 4 and len(COMMANDS) >= 2
-    text = DOC.read_text(encoding="utf-8")
-    for path in set(re.findall(r"\b((?:tests|examples|train)/[\w/]+\.py)\b", text)):
-        assert (ROOT / path).is_file(), path
+def test_the_pages_have_snippets_and_their_paths_exist():
+    assert len(blocks("python", (DOC,))) >= 6 and len(COMMANDS) >= 3
+    readme_frameworks = [s for s, _ in blocks("python", (README,))
+                         if s.split(": ")[1] in FRAMEWORKS]
+    assert len(readme_frameworks) == len(FRAMEWORKS) - 1  # CleanRL's is a command
+    for doc in (DOC, README):
+        text = doc.read_text(encoding="utf-8")
+        for path in set(re.findall(r"\b((?:tests|examples|train)/[\w/]+\.py)\b", text)):
+            assert (ROOT / path).is_file(), path
+
+
+#: the README's section of each framework (each has a snippet, executed below)
+FRAMEWORKS = ("Gymnasium wrappers", "Stable-Baselines3", "CleanRL", "TorchRL",
+              "Ray RLlib and Ray Tune")
+
+
+def test_the_readme_has_a_section_per_framework():
+    headings = re.findall(r"^### (.+)$", README.read_text(encoding="utf-8"), re.MULTILINE)
+    assert all(name in headings for name in FRAMEWORKS), headings
 
 
 def _needs_ray(code: str) -> bool:
@@ -53,13 +72,13 @@ def _needs_ray(code: str) -> bool:
 
 
 # the Ray RLlib snippets run where the ray extra is (.venv-ray in scripts/test.sh)
-SNIPPETS = [pytest.param(section, code, id=f"{i}-{section}",
+SNIPPETS = [pytest.param(section, code, id=f"{i}-{section.split(':')[0]}",
                          marks=[pytest.mark.ray] if _needs_ray(code) else [])
             for i, (section, code) in enumerate(PYTHON)]
 
 
 def test_the_ray_section_has_snippets():
-    assert sum(_needs_ray(code) for _, code in PYTHON) >= 2
+    assert sum(_needs_ray(code) for _, code in PYTHON) >= 4  # 3 in docs, 1 in the README
 
 
 @pytest.mark.parametrize(("section", "code"), SNIPPETS)
@@ -67,7 +86,13 @@ def test_python_snippet_runs(section, code, monkeypatch):
     if "torchrl" in code:
         pytest.importorskip("torchrl")
     monkeypatch.chdir(ROOT)
-    exec(compile(code, f"{DOC.name}[{section}]", "exec"), {"__name__": "__snippet__"})
+    try:
+        exec(compile(code, f"<{section}>", "exec"), {"__name__": "__snippet__"})
+    finally:
+        if _needs_ray(code):  # a snippet starts its local Ray instance: stop it
+            import ray
+
+            ray.shutdown()
 
 
 @pytest.fixture(scope="module")

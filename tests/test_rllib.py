@@ -44,6 +44,7 @@ TINY = RLlibConfig(
 def ray_local() -> Iterator[None]:
     import ray
 
+    ray.shutdown()  # a fresh local instance of our own (no-op when none is running)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=200 * 2**20)
     yield
@@ -51,12 +52,21 @@ def ray_local() -> Iterator[None]:
 
 
 def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local):
-    from train.rllib_train import current_policy, ppo_config
+    from train.rllib_train import build_algo, current_policy
 
     cfg = TINY.replace(overrides={"n_steps": 50, "phi": 0.05}, num_envs_per_env_runner=64,
                        n_steps=10, minibatch_size=64)
-    algo = ppo_config(cfg).build_algo()
+    algo = build_algo(cfg)
     try:
+        # SB3's initial log std on the learner and on the env runner that samples
+        def log_stds(module):
+            return [p.detach().numpy().tolist() for n, p in module.named_parameters()
+                    if n.endswith("log_std")]
+
+        assert log_stds(algo.env_runner.module) == [[-1.0, -1.0]]
+        results = algo.learner_group.foreach_learner(
+            lambda learner: log_stds(learner.module["default_policy"]))
+        assert [r.get() for r in results] == [[[-1.0, -1.0]]]
         env = algo.env_runner.env
         base = env.unwrapped
         assert isinstance(base, MarketMakingVectorEnv)  # no Python list of scalar envs
@@ -79,9 +89,9 @@ def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local)
 @pytest.fixture(scope="module")
 def trained_run(ray_local, tmp_path_factory) -> tuple[Path, float, np.ndarray]:
     """A 150k-step run, and the untrained policy's held-out rewards (same seed)."""
-    from train.rllib_train import current_policy, ppo_config, train_rllib
+    from train.rllib_train import build_algo, current_policy, train_rllib
 
-    algo = ppo_config(TINY).build_algo()
+    algo = build_algo(TINY)
     try:
         untrained = evaluate(current_policy(algo, TINY), TINY.market(), TINY.eval_episodes,
                              TINY.eval_seed).episodes.total_reward
@@ -193,3 +203,29 @@ def test_tune_sweep_scores_each_trial_with_the_harness(ray_local, tmp_path):
         assert len(list(csv.DictReader(fh))) == 2
     with pytest.raises(ValueError, match="unknown sweep parameter 'phi'"):
         tune_rllib(base, {"phi": tune.grid_search(phis)}, tmp_path / "bad")
+
+
+def test_cli_joins_an_existing_cluster_by_address_with_remote_env_runners(ray_local, tmp_path):
+    """A second process joins the Ray instance this test process started (an existing
+    cluster, by its address) and trains with one remote EnvRunner actor, which builds the
+    env from the registered creator inside a Ray worker process."""
+    import os
+    import subprocess
+    import sys
+
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    out_dir = tmp_path / "cluster"
+    cmd = [sys.executable, "-m", "train.cli", "rllib-train", "--out", str(out_dir),
+           "--address", address, "--num-env-runners", "1", "--set", "n_steps=20",
+           "--total-timesteps", "2000", "--num-envs-per-env-runner", "50", "--n-steps", "20",
+           "--minibatch-size", "500", "--eval-episodes", "50"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "trained 2000 steps" in proc.stdout
+    cfg = RLlibConfig.from_toml(out_dir / "config.toml")
+    assert cfg.address == address and cfg.num_env_runners == 1
+    with open(out_dir / "eval.csv") as fh:
+        assert math.isfinite(float(next(csv.DictReader(fh))["score"]))

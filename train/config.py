@@ -10,13 +10,14 @@ import dataclasses
 import math
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mm_env import MarketConfig
 from train.atomic import atomic_write_text
-from train.features import check_features
+from train.features import FEATURE_NAMES, check_features
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -134,11 +135,22 @@ class TrainConfig:
             and math.isfinite(self.learning_rate)
         ):
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        arch = tuple(self.net_arch)
+        # a TOML file can hold any type here: a wrong one is a ValueError (a clean CLI error)
+        arch = tuple(self.net_arch) if isinstance(self.net_arch, Iterable) else ()
         if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
             raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
         object.__setattr__(self, "net_arch", arch)
-        object.__setattr__(self, "obs_features", check_features(self.obs_features))
+        features = self.obs_features
+        if isinstance(features, str) or not isinstance(features, Iterable):
+            raise ValueError(
+                f"obs_features must be a non-empty list of {list(FEATURE_NAMES)}, "
+                f"got {features!r}"
+            )
+        object.__setattr__(self, "obs_features", check_features(features))
+        if not isinstance(self.overrides, Mapping):
+            raise ValueError(
+                f"overrides must be a table of MarketConfig fields, got {self.overrides!r}"
+            )
         object.__setattr__(self, "overrides", dict(self.overrides))
         self.market()  # validates preset and overrides with MarketConfig's messages
 

@@ -65,6 +65,9 @@ class RLlibConfig:
     net_arch: tuple[int, ...] = field(
         default=(64, 64), metadata=_doc("hidden layer sizes of the policy and value networks")
     )
+    log_std_init: float = field(
+        default=-1.0, metadata=_doc("initial log std of the Gaussian policy (state-independent)")
+    )
     obs_features: tuple[str, ...] = field(
         default=("time_remaining", "sqrt_time_remaining", "inventory"),
         metadata=_doc("network input features (train.features), as for mm-env train"),
@@ -116,6 +119,10 @@ class RLlibConfig:
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not (number and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} must be in [0.0, 1.0], got {value!r}")
+        if isinstance(self.log_std_init, bool) or not (
+            isinstance(self.log_std_init, (int, float)) and -20.0 <= self.log_std_init <= 20.0
+        ):
+            raise ValueError(f"log_std_init must be in [-20, 20], got {self.log_std_init!r}")
         lr = self.learning_rate
         if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0
                                         and math.isfinite(lr)):

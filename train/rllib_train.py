@@ -15,7 +15,9 @@ How the pieces map onto RLlib (new API stack):
   training preprocessing, so remote EnvRunners rebuild the same market;
 - ``gym_env_vectorize_mode="vector_entry_point"``: each EnvRunner steps one native numpy vector
   env of ``num_envs_per_env_runner`` markets instead of a Python list of scalar envs;
-- actions are raw depths clipped to the action space (``normalize_actions=False``), as SB3 does;
+- actions are raw depths clipped to the action space (``normalize_actions=False``), as SB3 does,
+  and the PPO loss uses SB3's defaults (clip 0.2, no KL penalty, value loss weight 0.5 and
+  unclipped, gradient norm clipped at 0.5);
 - evaluation uses the package's harness (:func:`train.evaluate.evaluate`) on held-out episodes
   with the env's own reward, against the naive, AS and exactly optimal policies
   (:func:`train.monitoring.eval_row`), never RLlib's training-reward metrics.
@@ -107,14 +109,56 @@ def ppo_config(cfg: RLlibConfig) -> Any:
             gamma=cfg.gamma,
             lambda_=cfg.gae_lambda,
             lr=lr,
+            # SB3's PPO defaults, so that both libraries optimise the same objective: clipped
+            # surrogate (0.2) without RLlib's extra KL penalty, unclipped value loss at
+            # weight 0.5, gradients clipped to global norm 0.5, no entropy bonus
+            clip_param=0.2,
+            use_kl_loss=False,
+            vf_loss_coeff=0.5,
+            vf_clip_param=float("inf"),
+            grad_clip=0.5,
+            grad_clip_by="global_norm",
+            entropy_coeff=0.0,
         )
         .rl_module(
             model_config=DefaultModelConfig(
-                fcnet_hiddens=list(cfg.net_arch), fcnet_activation="tanh"
+                fcnet_hiddens=list(cfg.net_arch), fcnet_activation="tanh", free_log_std=True
             )
         )
         .debugging(seed=cfg.seed, log_level="WARN")
     )
+
+
+def build_algo(cfg: RLlibConfig) -> Any:
+    """The PPO algorithm of ``cfg``, its Gaussian log std set to ``cfg.log_std_init``.
+
+    RLlib's policy head learns a state-independent log std (``free_log_std``, as SB3's
+    ``MlpPolicy``) initialised at 0; it is set here on the learner and synced to the env
+    runners, because an initial std of 1 in depth units explores far too widely.
+    """
+    algo = ppo_config(cfg).build_algo()
+    value = float(cfg.log_std_init)
+
+    def set_log_std(learner: Any) -> int:
+        import torch
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        found = 0
+        with torch.no_grad():
+            for name, param in learner.module[DEFAULT_MODULE_ID].named_parameters():
+                if name.endswith("log_std"):
+                    param.fill_(value)
+                    found += 1
+        return found
+
+    found = [r.get() for r in algo.learner_group.foreach_learner(set_log_std)]
+    if not found or not all(found):
+        algo.stop()
+        raise RuntimeError("RLlib's policy has no free log std parameter to initialise")
+    algo.env_runner_group.sync_weights(
+        from_worker_or_learner_group=algo.learner_group, inference_only=True
+    )
+    return algo
 
 
 def current_policy(algo: Any, cfg: RLlibConfig) -> RLlibPolicy:
@@ -137,7 +181,7 @@ def train_rllib(cfg: RLlibConfig, run_dir: str | Path) -> RLlibResult:
     init_ray(cfg)
     market = cfg.market()
     refs = reference_rewards(market, cfg.eval_episodes, cfg.eval_seed)
-    algo = ppo_config(cfg).build_algo()
+    algo = build_algo(cfg)
     result = RLlibResult(run_dir=run, num_timesteps=0, wall_time=0.0)
     t0 = time.perf_counter()
     last_eval, iteration = 0, 0

@@ -72,13 +72,13 @@ def _trial(params: dict[str, Any], base: dict[str, Any]) -> None:
     from ray import tune
 
     from train.evaluate import evaluate
-    from train.rllib_train import current_policy, ppo_config
+    from train.rllib_train import build_algo, current_policy
 
     cfg = apply_params(RLlibConfig.from_dict(base), params)
     torch.set_num_threads(cfg.torch_threads)
     market = cfg.market()
     refs = reference_rewards(market, cfg.eval_episodes, cfg.eval_seed)
-    algo = ppo_config(cfg).build_algo()
+    algo = build_algo(cfg)
     t0, steps, last_eval = time.perf_counter(), 0, 0
     try:
         while steps < cfg.total_timesteps:
