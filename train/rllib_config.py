@@ -66,7 +66,8 @@ class RLlibConfig:
         default=(64, 64), metadata=_doc("hidden layer sizes of the policy and value networks")
     )
     log_std_init: float = field(
-        default=-1.0, metadata=_doc("initial log std of the Gaussian policy (state-independent)")
+        default=-1.0,
+        metadata=_doc("initial log std of the Gaussian policy (a free parameter, as in SB3)"),
     )
     obs_features: tuple[str, ...] = field(
         default=("time_remaining", "sqrt_time_remaining", "inventory"),
