@@ -229,3 +229,66 @@ def test_cli_joins_an_existing_cluster_by_address_with_remote_env_runners(ray_lo
     assert cfg.address == address and cfg.num_env_runners == 1
     with open(out_dir / "eval.csv") as fh:
         assert math.isfinite(float(next(csv.DictReader(fh))["score"]))
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path, monkeypatch,
+                                                              capsys):
+    import train.rllib_train as rt
+    from train.cli import main
+
+    cfg = TINY.replace(total_timesteps=25_000, num_envs_per_env_runner=100, n_steps=25,
+                       minibatch_size=500, num_epochs=1, eval_freq=10_000,
+                       checkpoint_freq=7_500, eval_episodes=100, net_arch=(16,))
+    build = rt.build_algo
+
+    class StopsAtEight:  # the 8th training iteration is interrupted (a crash, a Ctrl-C)
+        def __init__(self, algo):
+            self.algo, self.calls = algo, 0
+
+        def train(self):
+            self.calls += 1
+            if self.calls == 8:
+                raise _Interrupted
+            return self.algo.train()
+
+        def __getattr__(self, name):
+            return getattr(self.algo, name)
+
+    monkeypatch.setattr(rt, "build_algo", lambda c: StopsAtEight(build(c)))
+    run = tmp_path / "run"
+    with pytest.raises(_Interrupted):
+        rt.train_rllib(cfg, run)
+    monkeypatch.undo()
+
+    def rows(name):
+        with open(run / name) as fh:
+            return [int(float(r["timesteps"])) for r in csv.DictReader(fh)]
+
+    assert rows("progress.csv") == [2500 * i for i in range(1, 8)]  # 7 iterations done
+    assert rows("eval.csv") == [10_000]
+    state = rt.json.loads((run / "checkpoint" / rt.STATE_FILE).read_text())
+    assert state["timesteps"] == 15_000  # checkpoints at 7,500 and 15,000 steps
+    assert not (run / "policy").exists()
+    with pytest.raises(ValueError, match="is not empty"):
+        rt.train_rllib(cfg, run)
+    assert main(["rllib-train", "--resume", str(run), "--total-timesteps", "5000"]) == 2
+    assert "do not combine it with --out" in capsys.readouterr().err
+
+    code = main(["rllib-train", "--resume", str(run)])
+    assert code == 0, capsys.readouterr().err
+    assert "trained 25000 steps" in capsys.readouterr().out
+    # the rows after the checkpoint (iteration 7) are redone once, none duplicated
+    assert rows("progress.csv") == [2500 * i for i in range(1, 11)]
+    assert rows("eval.csv") == [10_000, 20_000, 25_000]
+    from train.rllib_policy import load_rllib_policy
+
+    assert load_rllib_policy(run).config == cfg.market()
+    assert rt.json.loads((run / "policy" / "meta.json").read_text())["num_timesteps"] == 25_000
+    # resuming a finished run changes nothing
+    before = (run / "eval.csv").read_text()
+    result = rt.resume_rllib(run)
+    assert result.num_timesteps == 25_000 and (run / "eval.csv").read_text() == before

@@ -178,6 +178,9 @@ def test_train_batch_size(n_steps, envs, runners, expected):
 
 
 BAD_CONFIGS = [
+    ({"checkpoint_freq": -1}, r"checkpoint_freq must be an integer >= 0, got -1"),
+    ({"log_std_init": 25.0}, r"log_std_init must be in \[-20, 20\], got 25.0"),
+    ({"log_std_init": True}, r"log_std_init must be in \[-20, 20\], got True"),
     *(({name: 0}, rf"{name} must be an integer >= 1, got 0")
       for name in ("total_timesteps", "num_envs_per_env_runner", "n_steps", "minibatch_size",
                    "num_epochs", "eval_episodes", "torch_threads")),
@@ -460,3 +463,21 @@ def test_parse_grid_types_the_values():
 def test_parse_grid_errors(items, message):
     with pytest.raises(ValueError, match=message):
         parse_grid(items, RLlibConfig())
+
+
+def test_resume_errors_before_starting_ray(tmp_path):
+    from train.rllib_train import resume_rllib
+
+    with pytest.raises(ValueError, match="is not an RLlib run directory"):
+        resume_rllib(tmp_path)
+    RLlibConfig().save(tmp_path / "config.toml")
+    with pytest.raises(ValueError, match="has no checkpoint to resume from"):
+        resume_rllib(tmp_path)
+
+
+def test_rllib_train_needs_out_or_resume(capsys, monkeypatch):
+    import train.cli_rllib as cli_rllib
+
+    monkeypatch.setattr(cli_rllib, "require_ray", lambda: None)
+    assert main(["rllib-train"]) == 2
+    assert "needs --out RUN_DIR" in capsys.readouterr().err

@@ -47,7 +47,9 @@ def add_rllib_parsers(sub: Any, epilog: str, handler: Any) -> None:
                     "or the cluster at --address. Evaluate the result with "
                     "`mm-env compare --policy rllib:path=RUN_DIR ...`.",
         formatter_class=fmt, epilog=epilog)
-    p.add_argument("--out", required=True, metavar="RUN_DIR", help="a new directory for the run")
+    p.add_argument("--out", default=None, metavar="RUN_DIR", help="a new directory for the run")
+    p.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run from its last checkpoint")
     _add_market(p)
     p.set_defaults(handler=handler, rllib_command="train")
 
@@ -139,9 +141,22 @@ def run_rllib(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
             )
         sys.stdout.write(f"wrote {summary.out_dir}\n")
         return
-    from train.rllib_train import train_rllib
+    from train.rllib_train import resume_rllib, train_rllib
 
-    result = train_rllib(cfg, args.out)
+    if args.resume:
+        given = [f"--{k.replace('_', '-')}" for k in RLlibConfig.field_docs()
+                 if k not in ("preset", "overrides") and getattr(args, k, None) is not None]
+        if args.out or args.config or overrides or args.preset_given or given:
+            raise ValueError(
+                "--resume continues a run with its own config.toml; do not combine it with "
+                "--out, --config, --set, --preset or RLlib options"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        result = resume_rllib(args.resume)
+    elif not args.out:
+        raise ValueError("mm-env rllib-train needs --out RUN_DIR (a new directory for the run)")
+    else:
+        result = train_rllib(cfg, args.out)
     sys.stdout.write(
         f"trained {result.num_timesteps} steps in {result.wall_time:.0f} s -> {result.run_dir}\n"
     )

@@ -91,6 +91,10 @@ class RLlibConfig:
     eval_freq: int = field(
         default=1_000_000, metadata=_doc("evaluate every this many steps (0: only at the end)")
     )
+    checkpoint_freq: int = field(
+        default=2_000_000,
+        metadata=_doc("write RUN_DIR/checkpoint every this many steps (0: only at the end)"),
+    )
     eval_episodes: int = field(
         default=2000, metadata=_doc("held-out episodes per evaluation")
     )
@@ -111,7 +115,8 @@ class RLlibConfig:
         for name in ("total_timesteps", "num_envs_per_env_runner", "n_steps", "minibatch_size",
                      "num_epochs", "eval_episodes", "torch_threads"):
             check_int(name, getattr(self, name), 1)
-        for name in ("num_env_runners", "eval_freq", "seed", "eval_seed", "num_cpus"):
+        for name in ("num_env_runners", "eval_freq", "checkpoint_freq", "seed", "eval_seed",
+                     "num_cpus"):
             check_int(name, getattr(self, name), 0)
         if self.eval_episodes < 2:
             raise ValueError(f"eval_episodes must be an integer >= 2, got {self.eval_episodes!r}")

@@ -23,17 +23,21 @@ How the pieces map onto RLlib (new API stack):
   (:func:`train.monitoring.eval_row`), never RLlib's training-reward metrics.
 
 A run directory holds ``config.toml``, ``progress.csv`` (one row per training iteration),
-``eval.csv`` (as for SB3 runs), ``checkpoint/`` (RLlib's algorithm checkpoint, to continue
-training with ``Algorithm.from_checkpoint``) and ``policy/`` (the RLModule and ``meta.json``,
-loaded by :func:`train.rllib_policy.load_rllib_policy`). Every file is written atomically.
+``eval.csv`` (as for SB3 runs), ``checkpoint/`` (RLlib's algorithm checkpoint and the run's
+state, every ``checkpoint_freq`` steps and at the end: :func:`resume_rllib` continues an
+interrupted run from it) and ``policy/`` (the RLModule and ``meta.json``, loaded by
+:func:`train.rllib_policy.load_rllib_policy`). Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
 import logging
 import math
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -50,6 +54,10 @@ from train.sb3_policy import replace_dir
 
 log = logging.getLogger(__name__)
 
+CONFIG_FILE = "config.toml"
+CHECKPOINT_DIR = "checkpoint"
+POLICY_DIR = "policy"
+STATE_FILE = "mm_env_state.json"
 PROGRESS_COLUMNS = ("iteration", "timesteps", "wall_time", "train_return_mean", "steps_per_s")
 
 
@@ -168,66 +176,130 @@ def current_policy(algo: Any, cfg: RLlibConfig) -> RLlibPolicy:
 
 def train_rllib(cfg: RLlibConfig, run_dir: str | Path) -> RLlibResult:
     """Train ``cfg`` into ``run_dir`` (a new or empty directory); see the module docstring."""
-    import torch
-
     run = Path(run_dir)
     if run.exists() and any(run.iterdir()):
         raise ValueError(
-            f"run directory {str(run)!r} is not empty; pass a new directory for the run"
+            f"run directory {str(run)!r} is not empty; pass a new directory for the run "
+            "(or continue an interrupted one with resume_rllib / --resume)"
         )
     run.mkdir(parents=True, exist_ok=True)
-    cfg.save(run / "config.toml")
-    torch.set_num_threads(cfg.torch_threads)
+    cfg.save(run / CONFIG_FILE)
+    _set_threads(cfg)
     init_ray(cfg)
+    return _loop(build_algo(cfg), cfg, run, _RunState())
+
+
+def resume_rllib(run_dir: str | Path) -> RLlibResult:
+    """Continue an interrupted run from its last checkpoint (``checkpoint_freq``).
+
+    The algorithm (weights, optimizer, step counters, learning-rate schedule) comes back from
+    RLlib's checkpoint and the run's progress and evaluations from the state saved with it;
+    rows written after that checkpoint are dropped and redone. The continuation is not
+    bit-identical to an uninterrupted run (RLlib does not restore the env runners' random
+    streams).
+    """
+    run = Path(run_dir)
+    if not (run / CONFIG_FILE).is_file():
+        raise ValueError(f"{str(run)!r} is not an RLlib run directory (no {CONFIG_FILE})")
+    cfg = RLlibConfig.from_toml(run / CONFIG_FILE)
+    ckpt = run / CHECKPOINT_DIR
+    if not (ckpt / STATE_FILE).is_file():
+        raise ValueError(
+            f"run {str(run)!r} has no checkpoint to resume from; start it again in a new "
+            "directory (or with a smaller checkpoint_freq)"
+        )
+    state = _RunState(**json.loads((ckpt / STATE_FILE).read_text()))
+    _set_threads(cfg)
+    init_ray(cfg)
+    register()
+    from ray.rllib.algorithms.algorithm import Algorithm
+
+    algo = Algorithm.from_checkpoint(str(ckpt.resolve()))
+    log.info("resuming %s at %d steps", run, state.timesteps)
+    return _loop(algo, cfg, run, state)
+
+
+@dataclass
+class _RunState:
+    """What a checkpoint records besides RLlib's own state (``checkpoint/mm_env_state.json``)."""
+
+    iteration: int = 0
+    timesteps: int = 0
+    last_eval: int = 0
+    last_checkpoint: int = 0
+    wall_time: float = 0.0
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResult:
+    """Train until ``cfg.total_timesteps``, evaluating and checkpointing on schedule."""
     market = cfg.market()
     refs = reference_rewards(market, cfg.eval_episodes, cfg.eval_seed)
-    algo = build_algo(cfg)
-    result = RLlibResult(run_dir=run, num_timesteps=0, wall_time=0.0)
-    t0 = time.perf_counter()
-    last_eval, iteration = 0, 0
+    t0 = time.perf_counter() - state.wall_time
+    _write_rows(run, state)  # a resumed run drops the rows written after its checkpoint
     try:
-        while result.num_timesteps < cfg.total_timesteps:
+        while state.timesteps < cfg.total_timesteps:
             tick = time.perf_counter()
             out = algo.train()
-            iteration += 1
             steps = int(out["num_env_steps_sampled_lifetime"])
+            state.iteration += 1
             runners = out.get("env_runners", {})
-            result.progress.append({
-                "iteration": iteration,
+            state.progress.append({
+                "iteration": state.iteration,
                 "timesteps": steps,
                 "wall_time": time.perf_counter() - t0,
                 "train_return_mean": float(runners.get("episode_return_mean", math.nan)),
-                "steps_per_s": (steps - result.num_timesteps) / (time.perf_counter() - tick),
+                "steps_per_s": (steps - state.timesteps) / (time.perf_counter() - tick),
             })
-            result.num_timesteps = steps
-            write_csv(run / "progress.csv", PROGRESS_COLUMNS, result.progress)
+            state.timesteps = steps
             done = steps >= cfg.total_timesteps
-            if done or (cfg.eval_freq and steps - last_eval >= cfg.eval_freq):
-                last_eval = steps
+            if done or (cfg.eval_freq and steps - state.last_eval >= cfg.eval_freq):
+                state.last_eval = steps
                 held_out = evaluate(
                     current_policy(algo, cfg), market, cfg.eval_episodes, cfg.eval_seed
                 )
                 row = eval_row(held_out, refs, steps, time.perf_counter() - t0)
-                result.evaluations.append(row)
-                write_csv(run / "eval.csv", EVAL_COLUMNS, result.evaluations)
+                state.evaluations.append(row)
                 log.info("eval at %d steps: %s", steps, row)
-        result.wall_time = time.perf_counter() - t0
-        _save_checkpoint(algo, run / "checkpoint")
-        save_policy_dir(run / "policy", algo.get_module(), cfg, result.num_timesteps)
+            _write_rows(run, state)
+            state.wall_time = time.perf_counter() - t0
+            due = cfg.checkpoint_freq and steps - state.last_checkpoint >= cfg.checkpoint_freq
+            if done or due:
+                state.last_checkpoint = steps
+                _save_checkpoint(algo, run / CHECKPOINT_DIR, state)
+        if not (run / POLICY_DIR / "meta.json").is_file() or state.timesteps > _saved_steps(run):
+            save_policy_dir(run / POLICY_DIR, algo.get_module(), cfg, state.timesteps)
     finally:
         algo.stop()
-    return result
+    return RLlibResult(run, state.timesteps, state.wall_time, state.evaluations, state.progress)
 
 
-def _save_checkpoint(algo: Any, path: Path) -> None:
-    """RLlib's checkpoint written into a temporary sibling, then moved into place."""
+def _set_threads(cfg: RLlibConfig) -> None:
+    import torch
+
+    torch.set_num_threads(cfg.torch_threads)
+
+
+def _saved_steps(run: Path) -> int:
+    meta = json.loads((run / POLICY_DIR / "meta.json").read_text())
+    return int(meta["num_timesteps"])
+
+
+def _write_rows(run: Path, state: _RunState) -> None:
+    write_csv(run / "progress.csv", PROGRESS_COLUMNS, state.progress)
+    write_csv(run / "eval.csv", EVAL_COLUMNS, state.evaluations)
+
+
+def _save_checkpoint(algo: Any, path: Path, state: _RunState) -> None:
+    """RLlib's checkpoint plus the run state, written into a temporary sibling, then moved
+    into place: a process killed mid-write leaves the previous checkpoint intact."""
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         algo.save_to_path(str(tmp))
+        (tmp / STATE_FILE).write_text(json.dumps(dataclasses.asdict(state)) + "\n")
         replace_dir(tmp, path)
     except BaseException:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
