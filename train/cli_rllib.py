@@ -4,6 +4,7 @@
 
     mm-env rllib-train --out runs/rllib                        # local Ray, preset "penalty"
     mm-env rllib-train --out runs/rllib --address auto --num-env-runners 8   # on a cluster
+    mm-env rllib-train --resume runs/rllib                     # continue an interrupted run
     mm-env rllib-tune --out runs/sweep --total-timesteps 2000000 \\
         --grid overrides.phi=0.05,0.1 --grid net_arch=32x32,64x64
 
