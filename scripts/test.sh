@@ -27,5 +27,6 @@ if [ "${MM_ENV_TEST_RAY:-1}" != "0" ]; then
     MM_ENV_STACK=ray MM_ENV_VENV="$ROOT/.venv-ray" bash "$ROOT/scripts/setup.sh"
     PY="$ROOT/.venv-ray/bin/python"
     echo "[test] pytest with Ray RLlib ($("$PY" -c 'import gymnasium, ray; print("gymnasium", gymnasium.__version__, "ray", ray.__version__)'))"
-    "$PY" -m pytest -n "$WORKERS" "$@"
+    # --dist loadgroup: the Ray tests share one worker (one Ray instance), the rest balance
+    "$PY" -m pytest -n "$WORKERS" --dist loadgroup "$@"
 fi

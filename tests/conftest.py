@@ -31,6 +31,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselects them in .venv). A plain ``pytest`` without Ray reports them as skipped, saying
     how to run them, instead of failing on the import."""
     if _ray_installed():
+        # one xdist worker runs all of them (scripts/test.sh passes --dist loadgroup): one
+        # local Ray instance and one trained run instead of one per worker
+        for item in items:
+            if "ray" in item.keywords:
+                item.add_marker(pytest.mark.xdist_group("ray"))
         return
     skip = pytest.mark.skip(
         reason="needs the ray extra: MM_ENV_STACK=ray bash scripts/setup.sh, then "

@@ -154,11 +154,12 @@ def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
     assert f"rllib:path={run}" in out and "optimal" in out
 
 
-def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys):
+def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys, monkeypatch):
     from train.cli import main
 
+    monkeypatch.chdir(tmp_path)  # a relative run directory (RLlib saves to absolute paths)
     out_dir = tmp_path / "cli"
-    code = main(["rllib-train", "--out", str(out_dir), "--set", "n_steps=20",
+    code = main(["rllib-train", "--out", "cli", "--set", "n_steps=20",
                  "--total-timesteps", "4000", "--num-envs-per-env-runner", "100",
                  "--n-steps", "20", "--minibatch-size", "500", "--eval-episodes", "50",
                  "--net-arch", "16,16"])

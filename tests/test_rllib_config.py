@@ -183,11 +183,15 @@ BAD_CONFIGS = [
     ({"log_std_init": True}, r"log_std_init must be in \[-20, 20\], got True"),
     *(({name: 0}, rf"{name} must be an integer >= 1, got 0")
       for name in ("total_timesteps", "num_envs_per_env_runner", "n_steps", "minibatch_size",
-                   "num_epochs", "eval_episodes", "torch_threads")),
+                   "num_epochs")),
+    ({"eval_episodes": 0}, r"eval_episodes must be an integer >= 2, got 0"),
     ({"n_steps": 2.0}, r"n_steps must be an integer >= 1, got 2.0"),
     ({"num_epochs": True}, r"num_epochs must be an integer >= 1, got True"),
     *(({name: -1}, rf"{name} must be an integer >= 0, got -1")
-      for name in ("num_env_runners", "eval_freq", "seed", "eval_seed", "num_cpus")),
+      for name in ("num_env_runners", "eval_freq", "seed", "eval_seed", "num_cpus",
+                   "torch_threads")),
+    ({"martingale_reward": True, "preset": "adverse"},
+     r"martingale reward assumes .*\['adverse_selection'\]"),
     ({"seed": "1"}, r"seed must be an integer >= 0, got '1'"),
     ({"eval_episodes": 1}, r"eval_episodes must be an integer >= 2, got 1"),
     ({"gamma": 1.5}, r"gamma must be in \[0.0, 1.0\], got 1.5"),
@@ -481,3 +485,85 @@ def test_rllib_train_needs_out_or_resume(capsys, monkeypatch):
     monkeypatch.setattr(cli_rllib, "require_ray", lambda: None)
     assert main(["rllib-train"]) == 2
     assert "needs --out RUN_DIR" in capsys.readouterr().err
+
+
+def test_a_finished_run_resumes_as_is_from_a_checkpoint_left_mid_replace(tmp_path):
+    """A kill between the two renames of a checkpoint replacement leaves the complete previous
+    checkpoint under .checkpoint.old-PID: resume finds it, moves it back and, the run being
+    finished (policy saved at its last step), returns without starting Ray."""
+    import json
+
+    from train.rllib_train import STATE_FILE, resume_rllib
+
+    cfg = RLlibConfig(total_timesteps=1000, num_envs_per_env_runner=10, n_steps=10,
+                      minibatch_size=50)
+    cfg.save(tmp_path / "config.toml")
+    old = tmp_path / ".checkpoint.old-4242"
+    old.mkdir()
+    rows = [{"timesteps": 1000, "mean_reward": 1.5}]
+    (old / STATE_FILE).write_text(json.dumps(
+        {"iteration": 10, "timesteps": 1000, "last_eval": 1000, "last_checkpoint": 1000,
+         "wall_time": 3.0, "progress": [], "evaluations": rows}))
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "meta.json").write_text(json.dumps({"num_timesteps": 1000}))
+    result = resume_rllib(tmp_path)
+    assert (tmp_path / "checkpoint" / STATE_FILE).is_file() and not old.exists()
+    assert result.num_timesteps == 1000 and result.evaluations == rows
+    assert result.wall_time == 3.0
+
+
+def test_a_trial_keeps_the_train_batch_and_samples_in_its_own_process():
+    from train.rllib_tune import apply_params
+
+    base = RLlibConfig(num_env_runners=4, num_envs_per_env_runner=250, n_steps=40)
+    trial = apply_params(base, {"overrides.phi": 0.2, "gamma": 0.99})
+    assert trial.num_env_runners == 0 and trial.num_envs_per_env_runner == 1000
+    assert trial.train_batch_size == base.train_batch_size == 40_000
+    assert trial.market().phi == 0.2 and trial.gamma == 0.99
+    for key in ("num_env_runners", "address", "num_cpus", "phi"):
+        with pytest.raises(ValueError, match=f"unknown sweep parameter '{key}'"):
+            apply_params(base, {key: 1})
+
+
+class _Deterministic:
+    def __init__(self, mean):
+        self.mean = mean
+
+    def to_deterministic(self):
+        return self
+
+    def sample(self):
+        return self.mean
+
+
+class _FakeModule:
+    """An RLModule stand-in whose deterministic action is fixed: checks the adapter's side."""
+
+    def __init__(self, action):
+        self.action = np.asarray(action, np.float32)
+
+    def get_inference_action_dist_cls(self):
+        class Dist:
+            @staticmethod
+            def from_logits(inputs):
+                return _Deterministic(inputs)
+
+        return Dist
+
+    def forward_inference(self, batch):
+        import torch
+
+        n = batch["obs"].shape[0]
+        return {"action_dist_inputs": torch.from_numpy(np.tile(self.action, (n, 1)))}
+
+
+def test_rllib_policy_clips_each_component_to_the_action_space():
+    from mm_env import MarketConfig
+    from train.rllib_policy import RLlibPolicy
+
+    market = MarketConfig.preset("penalty", size_action=True, max_order_size=5.0)
+    policy = RLlibPolicy(_FakeModule([-50.0, 0.7, 9.0]), market, ("time_remaining", "inventory"))
+    obs = np.array([[1.0, 0.0, 100.0], [0.5, 2.0, 100.0]])
+    # depths into [min_depth, max_depth] = [-10, 10], the size into [1, max_order_size]
+    np.testing.assert_allclose(policy.act(obs), [[-10.0, 0.7, 5.0]] * 2, rtol=1e-6)  # float32
+    np.testing.assert_allclose(policy.act(obs[0]), [-10.0, 0.7, 5.0], rtol=1e-6)

@@ -11,7 +11,8 @@
 Options come from :class:`train.rllib_config.RLlibConfig` (its field docs are the help);
 precedence: field defaults < ``--config FILE`` < options given here. ``--grid KEY=V1,V2,...``
 adds a grid-search axis over an RLlibConfig field or ``overrides.NAME`` (a market field);
-for ``net_arch`` write each value as ``64x64``.
+for ``net_arch`` write each value as ``64x64``, for ``obs_features`` as
+``time_remaining+inventory``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def add_rllib_parsers(sub: Any, epilog: str, handler: Any) -> None:
         formatter_class=fmt, epilog=epilog)
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the sweep")
     p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
-                   help="a grid axis: an RLlibConfig field or overrides.NAME (repeatable)")
+                   help="a grid axis: an RLlibConfig field or overrides.NAME (repeatable); "
+                        "net_arch values as 64x64, obs_features as time_remaining+inventory")
     p.add_argument("--seeds", type=int, default=1, metavar="N",
                    help="run every grid point with seeds SEED, SEED+1, ..., SEED+N-1 "
                         "(a grid axis over seed; default: %(default)s)")

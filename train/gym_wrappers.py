@@ -105,14 +105,14 @@ class VectorSelectFeatures(VectorObservationWrapper):
 MID_EXPECTATION_UNKNOWN = ("ou", "replay", "adverse_selection", "signal")
 
 
-def _expected_move(config: MarketConfig) -> tuple[bool, float]:
+def expected_move(config: MarketConfig) -> tuple[bool, float]:
     """``(gbm, drift)``: E[S' - S | S] is ``S * drift`` (gbm) or ``drift`` (abm)."""
     moving = sorted(set(config.features) & set(MID_EXPECTATION_UNKNOWN))
     if moving:
         raise ValueError(
             f"the martingale reward assumes E[dS | S] = mu dt (abm) or S(e^(mu dt) - 1) (gbm), "
             f"which the market's features {moving} break (they move the mid predictably); "
-            "train without it"
+            "train without it (martingale_reward=False)"
         )
     gbm = config.mid_model == "gbm"
     return gbm, float(np.expm1(config.mu * config.dt)) if gbm else config.mu * config.dt
@@ -127,7 +127,7 @@ class MartingaleReward(gym.Wrapper[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
     def __init__(self, env: gym.Env[np.ndarray, np.ndarray]) -> None:
         super().__init__(env)
-        self._gbm, self._drift = _expected_move(_market(env))
+        self._gbm, self._drift = expected_move(_market(env))
         self.mid = 0.0
 
     def reset(
@@ -159,7 +159,7 @@ class VectorMartingaleReward(VectorWrapper):
                 f"VectorMartingaleReward needs autoreset_mode NextStep (the vector env's "
                 f"default), got {mode}"
             )
-        self._gbm, self._drift = _expected_move(_market(env))
+        self._gbm, self._drift = expected_move(_market(env))
         self.mid = np.zeros(self.num_envs)
         self.autoreset = np.zeros(self.num_envs, dtype=bool)
 

@@ -160,7 +160,7 @@ class EvalCallback(BaseCallback):
             if key in row:
                 self.logger.record(f"eval/{key}", row[key])
         self.rows.append(row)
-        _write_rows(self.run_dir / EVAL_FILE, self.rows)
+        write_eval_csv(self.run_dir / EVAL_FILE, self.rows)
         if row["mean_reward"] > self.best:
             self.best = row["mean_reward"]
             meta = self.stack.meta(self.model.num_timesteps)
@@ -205,7 +205,8 @@ def _read_rows(path: Path, up_to: int) -> list[dict[str, Any]]:
     return [r for r in rows if r["timesteps"] <= up_to]
 
 
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_eval_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write ``eval.csv`` rows (:data:`EVAL_COLUMNS`, missing values empty) atomically."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(EVAL_COLUMNS), restval="")
     writer.writeheader()

@@ -21,7 +21,7 @@ from mm_env import MarketConfig
 from train.atomic import atomic_write_text
 from train.config import LR_SCHEDULES, check_field_names, check_int, read_toml, toml_value
 from train.features import FEATURE_NAMES, check_available, check_features
-from train.gym_wrappers import SCALINGS
+from train.gym_wrappers import SCALINGS, expected_move
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -86,7 +86,10 @@ class RLlibConfig:
     )
     norm_reward: bool = field(
         default=True,
-        metadata=_doc("scale rewards by the running std of the return (NormalizeReward)"),
+        metadata=_doc(
+            "scale rewards by a running std of the discounted return (Gymnasium's "
+            "NormalizeReward, kept by each env runner; SB3 runs use VecNormalize)"
+        ),
     )
     eval_freq: int = field(
         default=1_000_000, metadata=_doc("evaluate every this many steps (0: only at the end)")
@@ -109,17 +112,18 @@ class RLlibConfig:
     num_cpus: int = field(
         default=0, metadata=_doc("CPUs of a local Ray instance (0: all of this machine's)")
     )
-    torch_threads: int = field(default=1, metadata=_doc("torch CPU threads of the learner"))
+    torch_threads: int = field(
+        default=1, metadata=_doc("torch CPU threads of the learner (0: torch default)")
+    )
 
     def __post_init__(self) -> None:
         for name in ("total_timesteps", "num_envs_per_env_runner", "n_steps", "minibatch_size",
-                     "num_epochs", "eval_episodes", "torch_threads"):
+                     "num_epochs"):
             check_int(name, getattr(self, name), 1)
         for name in ("num_env_runners", "eval_freq", "checkpoint_freq", "seed", "eval_seed",
-                     "num_cpus"):
+                     "num_cpus", "torch_threads"):
             check_int(name, getattr(self, name), 0)
-        if self.eval_episodes < 2:
-            raise ValueError(f"eval_episodes must be an integer >= 2, got {self.eval_episodes!r}")
+        check_int("eval_episodes", self.eval_episodes, 2)
         for name in ("gamma", "gae_lambda"):
             value = getattr(self, name)
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -166,7 +170,10 @@ class RLlibConfig:
                 f"n_steps * num_envs_per_env_runner * max(1, num_env_runners) "
                 f"= {self.train_batch_size}"
             )
-        check_available(self.obs_features, self.market())  # also validates the market
+        market = self.market()  # validates the preset and the overrides
+        check_available(self.obs_features, market)
+        if self.martingale_reward:
+            expected_move(market)  # ValueError if the market's mid moves predictably
 
     @property
     def train_batch_size(self) -> int:

@@ -3,7 +3,8 @@
 :class:`RLlibPolicy` wraps an RLlib ``RLModule`` with the network-input preprocessing it was
 trained with (:class:`train.gym_wrappers.FeatureTransform`) and returns its deterministic
 action (the mean of the Gaussian) clipped to the action space, exactly what RLlib's env
-runners send to the env with ``explore=False`` and ``clip_actions=True``. The evaluation
+runners send to the env with ``explore=False`` and ``clip_actions=True`` (clipped to the
+env's action space). The evaluation
 harness, ``mm-env compare`` (``rllib:path=DIR``) and the plots use it like any other agent.
 
 A *policy directory* (``RUN_DIR/policy``) holds ``rl_module/`` (the module's own checkpoint)
@@ -14,6 +15,7 @@ it back. Needs the ``ray`` extra.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mm_env import MarketConfig, observation_names
+from mm_env.spaces import action_space
+from train.atomic import umask
 from train.gym_wrappers import FeatureTransform
 from train.sb3_policy import check_compatible, replace_dir
 
@@ -45,7 +49,8 @@ class RLlibPolicy:
     ) -> None:
         self.module, self.config = module, config
         self.transform = FeatureTransform(config, features, scaling)
-        self.low, self.high = config.min_depth, config.max_depth
+        space = action_space(config)  # depths, and the order size with size_action
+        self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)
         self._dist_cls = module.get_inference_action_dist_cls()
 
     def act(self, obs: np.ndarray) -> np.ndarray:
@@ -69,10 +74,9 @@ class RLlibPolicy:
 def save_policy_dir(path: Path, module: Any, cfg: RLlibConfig, num_timesteps: int) -> None:
     """Write ``path`` (``rl_module/`` + ``meta.json``) atomically: into a temporary sibling,
     then renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    tmp = make_temp_dir(path)
     try:
-        module.save_to_path(str(tmp / MODULE_DIR))
+        module.save_to_path(str((tmp / MODULE_DIR).resolve()))  # absolute, as RLlib needs
         market = cfg.market()
         meta = {
             "format": 1,
@@ -85,10 +89,28 @@ def save_policy_dir(path: Path, module: Any, cfg: RLlibConfig, num_timesteps: in
             "num_timesteps": int(num_timesteps),
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        fsync_tree(tmp)
         replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def make_temp_dir(path: Path) -> Path:
+    """A new empty sibling ``.NAME.XXXX`` of ``path`` with the usual directory mode (not
+    ``mkdtemp``'s private 0700), to be filled and then renamed over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(tmp, 0o777 & ~umask())
+    return tmp
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file under ``root`` to disk (before the directory is renamed into place)."""
+    for file in root.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
 
 
 def load_rllib_policy(path: str | Path, config: MarketConfig | None = None) -> RLlibPolicy:
@@ -109,7 +131,7 @@ def load_rllib_policy(path: str | Path, config: MarketConfig | None = None) -> R
     meta = json.loads(meta_path.read_text())
     if meta.get("library") != "rllib":
         raise ValueError(f"{str(root)!r} holds a {meta.get('library', 'SB3')} model, not RLlib")
-    market = check_compatible(meta, config)
+    market = check_compatible(meta, config, "mm-env rllib-train")
     from ray.rllib.core.rl_module.rl_module import RLModule
 
     module = RLModule.from_checkpoint(str((root / MODULE_DIR).resolve()))

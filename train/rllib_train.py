@@ -22,7 +22,9 @@ How the pieces map onto RLlib (new API stack):
   with the env's own reward, against the naive, AS and exactly optimal policies
   (:func:`train.monitoring.eval_row`), never RLlib's training-reward metrics.
 
-A run directory holds ``config.toml``, ``progress.csv`` (one row per training iteration),
+A run directory holds ``config.toml``, ``progress.csv`` (one row per training iteration;
+``train_return_mean`` is RLlib's smoothed episode return of the *training* reward, i.e.
+after the martingale correction and reward normalisation, not the env's reward),
 ``eval.csv`` (as for SB3 runs), ``checkpoint/`` (RLlib's algorithm checkpoint and the run's
 state, every ``checkpoint_freq`` steps and at the end: :func:`resume_rllib` continues an
 interrupted run from it) and ``policy/`` (the RLModule and ``meta.json``, loaded by
@@ -37,8 +39,8 @@ import io
 import json
 import logging
 import math
+import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,16 +48,17 @@ from typing import Any
 
 from train.atomic import atomic_write_text
 from train.evaluate import evaluate
-from train.monitoring import EVAL_COLUMNS, eval_row, reference_rewards
+from train.monitoring import EVAL_FILE, eval_row, reference_rewards, write_eval_csv
 from train.rllib_config import RLlibConfig
 from train.rllib_env import ENV_NAME, register
-from train.rllib_policy import RLlibPolicy, save_policy_dir
+from train.rllib_policy import RLlibPolicy, fsync_tree, make_temp_dir, save_policy_dir
 from train.sb3_policy import replace_dir
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.toml"
 CHECKPOINT_DIR = "checkpoint"
+PROGRESS_FILE = "progress.csv"
 POLICY_DIR = "policy"
 STATE_FILE = "mm_env_state.json"
 PROGRESS_COLUMNS = ("iteration", "timesteps", "wall_time", "train_return_mean", "steps_per_s")
@@ -194,21 +197,27 @@ def resume_rllib(run_dir: str | Path) -> RLlibResult:
 
     The algorithm (weights, optimizer, step counters, learning-rate schedule) comes back from
     RLlib's checkpoint and the run's progress and evaluations from the state saved with it;
-    rows written after that checkpoint are dropped and redone. The continuation is not
-    bit-identical to an uninterrupted run (RLlib does not restore the env runners' random
-    streams).
+    rows written after that checkpoint are dropped and redone. A finished run is left as it
+    is. The continuation is not bit-identical to an uninterrupted run: the env runners start
+    again from the config's seed (so the first resumed iterations replay the market paths of
+    the first iterations of the run) and the running return statistics of ``norm_reward``
+    live in the env runners' envs, not in RLlib's checkpoint, so they start afresh.
     """
     run = Path(run_dir)
     if not (run / CONFIG_FILE).is_file():
         raise ValueError(f"{str(run)!r} is not an RLlib run directory (no {CONFIG_FILE})")
     cfg = RLlibConfig.from_toml(run / CONFIG_FILE)
-    ckpt = run / CHECKPOINT_DIR
-    if not (ckpt / STATE_FILE).is_file():
+    ckpt = _checkpoint_dir(run)
+    if ckpt is None:
         raise ValueError(
             f"run {str(run)!r} has no checkpoint to resume from; start it again in a new "
             "directory (or with a smaller checkpoint_freq)"
         )
     state = _RunState(**json.loads((ckpt / STATE_FILE).read_text()))
+    if state.timesteps >= cfg.total_timesteps and _saved_steps(run) >= state.timesteps:
+        log.info("run %s is already complete (%d steps)", run, state.timesteps)
+        return RLlibResult(run, state.timesteps, state.wall_time, state.evaluations,
+                           state.progress)
     _set_threads(cfg)
     init_ray(cfg)
     register()
@@ -217,6 +226,21 @@ def resume_rllib(run_dir: str | Path) -> RLlibResult:
     algo = Algorithm.from_checkpoint(str(ckpt.resolve()))
     log.info("resuming %s at %d steps", run, state.timesteps)
     return _loop(algo, cfg, run, state)
+
+
+def _checkpoint_dir(run: Path) -> Path | None:
+    """``RUN/checkpoint``, or the complete previous one that a process killed in the middle of
+    replacing it left under ``.checkpoint.old-PID`` (moved back into place)."""
+    ckpt = run / CHECKPOINT_DIR
+    if (ckpt / STATE_FILE).is_file():
+        return ckpt
+    for old in sorted(run.glob(f".{CHECKPOINT_DIR}.old-*")):
+        if (old / STATE_FILE).is_file():
+            if ckpt.exists():
+                shutil.rmtree(ckpt)
+            os.replace(old, ckpt)
+            return ckpt
+    return None
 
 
 @dataclass
@@ -268,7 +292,7 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
             if done or due:
                 state.last_checkpoint = steps
                 _save_checkpoint(algo, run / CHECKPOINT_DIR, state)
-        if not (run / POLICY_DIR / "meta.json").is_file() or state.timesteps > _saved_steps(run):
+        if state.timesteps > _saved_steps(run):
             save_policy_dir(run / POLICY_DIR, algo.get_module(), cfg, state.timesteps)
     finally:
         algo.stop()
@@ -276,28 +300,36 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
 
 
 def _set_threads(cfg: RLlibConfig) -> None:
-    import torch
+    if cfg.torch_threads:
+        import torch
 
-    torch.set_num_threads(cfg.torch_threads)
+        torch.set_num_threads(cfg.torch_threads)
 
 
 def _saved_steps(run: Path) -> int:
-    meta = json.loads((run / POLICY_DIR / "meta.json").read_text())
-    return int(meta["num_timesteps"])
+    """Steps of the policy saved in ``RUN/policy`` (0 if none)."""
+    meta = run / POLICY_DIR / "meta.json"
+    return int(json.loads(meta.read_text())["num_timesteps"]) if meta.is_file() else 0
 
 
 def _write_rows(run: Path, state: _RunState) -> None:
-    write_csv(run / "progress.csv", PROGRESS_COLUMNS, state.progress)
-    write_csv(run / "eval.csv", EVAL_COLUMNS, state.evaluations)
+    write_csv(run / PROGRESS_FILE, PROGRESS_COLUMNS, state.progress)
+    write_eval_csv(run / EVAL_FILE, state.evaluations)
 
 
 def _save_checkpoint(algo: Any, path: Path, state: _RunState) -> None:
-    """RLlib's checkpoint plus the run state, written into a temporary sibling, then moved
-    into place: a process killed mid-write leaves the previous checkpoint intact."""
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    """RLlib's checkpoint plus the run state, written into a temporary sibling, flushed, then
+    moved into place: a process killed mid-write leaves the previous checkpoint intact (a
+    kill between :func:`replace_dir`'s two renames leaves it under ``.checkpoint.old-PID``,
+    where :func:`resume_rllib` finds it). Temporary copies of killed writers are removed."""
+    for stale in path.parent.glob(f".{path.name}.*"):
+        if stale.is_dir() and not stale.name.startswith(f".{path.name}.old-"):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = make_temp_dir(path)
     try:
-        algo.save_to_path(str(tmp))
+        algo.save_to_path(str(tmp.resolve()))  # RLlib takes absolute paths (or URIs) only
         (tmp / STATE_FILE).write_text(json.dumps(dataclasses.asdict(state)) + "\n")
+        fsync_tree(tmp)
         replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -24,7 +24,8 @@ Values: anything Tune accepts (``tune.grid_search``, ``tune.choice``, ``tune.uni
 A trial's seed is the base config's unless ``seed`` is swept (``num_samples`` repeats the
 search space, e.g. for random search, with that same seed). Runs on the local Ray instance
 or on the cluster at ``base.address``; trials use one CPU each (``cpus_per_trial``) and
-sample in their own process (``num_env_runners`` is forced to 0).
+sample in their own process (``num_env_runners`` is set to 0, the train batch kept: see
+:func:`apply_params`).
 """
 
 from __future__ import annotations
@@ -41,12 +42,23 @@ from train.rllib_config import RLlibConfig
 
 RESULTS_FILE = "tune_results.csv"
 BEST_FILE = "best_config.toml"
-_FIELDS = {f.name for f in dataclasses.fields(RLlibConfig)} - {"overrides"}
+#: what a trial may vary: RLlibConfig fields but the market's table and the cluster layout
+_FIELDS = {f.name for f in dataclasses.fields(RLlibConfig)} - {
+    "overrides", "num_env_runners", "address", "num_cpus"
+}
 
 
 def apply_params(base: RLlibConfig, params: dict[str, Any]) -> RLlibConfig:
-    """``base`` with a trial's parameters (fields, or ``overrides.NAME``) applied."""
-    changes: dict[str, Any] = {}
+    """``base`` with a trial's parameters (fields, or ``overrides.NAME``) applied.
+
+    A trial samples in its own process (``num_env_runners=0``) with the base config's train
+    batch: its one env runner steps ``num_envs_per_env_runner * max(1, num_env_runners)``
+    markets.
+    """
+    changes: dict[str, Any] = {
+        "num_env_runners": 0,
+        "num_envs_per_env_runner": base.num_envs_per_env_runner * max(1, base.num_env_runners),
+    }
     overrides = dict(base.overrides)
     for key, value in params.items():
         if key.startswith("overrides."):
@@ -56,9 +68,11 @@ def apply_params(base: RLlibConfig, params: dict[str, Any]) -> RLlibConfig:
         else:
             raise ValueError(
                 f"unknown sweep parameter {key!r}: use an RLlibConfig field "
-                f"{sorted(_FIELDS)} or 'overrides.NAME' for a MarketConfig field"
+                f"{sorted(_FIELDS)} or 'overrides.NAME' for a MarketConfig field (a trial "
+                "samples in its own process: num_env_runners, address and num_cpus are the "
+                "cluster's, not a trial's)"
             )
-    return base.replace(**changes, overrides=overrides, num_env_runners=0)
+    return base.replace(**changes, overrides=overrides)
 
 
 def metric_name(cfg: RLlibConfig) -> str:

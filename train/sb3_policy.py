@@ -131,15 +131,18 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def check_compatible(meta: dict[str, Any], config: MarketConfig | None) -> MarketConfig:
-    """The model's market config; ValueError if its layout or (given) config differ."""
+def check_compatible(
+    meta: dict[str, Any], config: MarketConfig | None, command: str = "mm-env train"
+) -> MarketConfig:
+    """The model's market config; ValueError if its layout or (given) config differ
+    (``command``: what retrains such a model, for the message)."""
     names = meta.get("observation_names")
     trained = MarketConfig.from_dict(meta["market"])
     observed = list(observation_names(trained))
     if not names or names != observed[: len(names)]:  # features appended later are fine
         raise ValueError(
             f"the model was trained on observations {names}, but this version of mm_env "
-            f"observes {observed} in its market; retrain it with mm-env train"
+            f"observes {observed} in its market; retrain it with {command}"
         )
     if config is not None and config != trained:
         diff = {
