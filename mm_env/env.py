@@ -235,7 +235,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         reward = float(self._reward(self.config, result))
         return self._observation(), reward, bool(result.terminated), False, self._info()
 
-    def render(self) -> str | np.ndarray | None:
+    def render(self) -> Any:  # str (ansi), an RGB array (rgb_array) or None
         if self.render_mode == "rgb_array":
             c = self.config
             return render_episode(self._history, c.n_steps, c.inventory_limit)

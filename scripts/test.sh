@@ -2,8 +2,9 @@
 # Set up the environments (idempotent), then run the linters, the type checker and the tests.
 #
 # 1. .venv (constraints.txt, the newest gymnasium): ruff, mypy, the suite without the Ray tests.
-# 2. .venv-ray (constraints-ray.txt: Ray RLlib 2.60, gymnasium 1.2.2): the whole suite again,
-#    Ray RLlib tests included, which also proves the package on gymnasium 1.2.x.
+# 2. .venv-ray (constraints-ray.txt: Ray RLlib 2.60, gymnasium 1.2.2): mypy (against Ray's and
+#    gymnasium 1.2's type hints) and the whole suite again, Ray RLlib tests included, which
+#    also proves the package on gymnasium 1.2.x.
 #    MM_ENV_TEST_RAY=0 skips this stage (it installs Ray, about 2 GB).
 # Extra arguments go to pytest in both stages, e.g. `bash scripts/test.sh -k config`.
 set -euo pipefail
@@ -26,6 +27,8 @@ echo "[test] pytest ($("$PY" -c 'import gymnasium; print("gymnasium", gymnasium.
 if [ "${MM_ENV_TEST_RAY:-1}" != "0" ]; then
     MM_ENV_STACK=ray MM_ENV_VENV="$ROOT/.venv-ray" bash "$ROOT/scripts/setup.sh"
     PY="$ROOT/.venv-ray/bin/python"
+    echo "[test] mypy with Ray RLlib and gymnasium 1.2 (their own type hints)"
+    "$PY" -m mypy
     echo "[test] pytest with Ray RLlib ($("$PY" -c 'import gymnasium, ray; print("gymnasium", gymnasium.__version__, "ray", ray.__version__)'))"
     # --dist loadgroup: the Ray tests share one worker (one Ray instance), the rest balance
     "$PY" -m pytest -n "$WORKERS" --dist loadgroup "$@"

@@ -97,7 +97,7 @@ class VectorSelectFeatures(VectorObservationWrapper):
         self.single_observation_space = self.transform.space(env.single_observation_space)
         self.observation_space = self.transform.space(env.observation_space)
 
-    def observations(self, observations: np.ndarray) -> np.ndarray:
+    def observations(self, observations: Any) -> Any:
         return self.transform(observations)
 
 
@@ -164,8 +164,9 @@ class VectorMartingaleReward(VectorWrapper):
         self.autoreset = np.zeros(self.num_envs, dtype=bool)
 
     def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+        self, *, seed: Any = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        # seed: an int or None (gymnasium 1.2 also types a list of ints)
         obs, info = self.env.reset(seed=seed, options=options)
         mask = None if options is None else options.get("reset_mask")
         # info["mid"] is every sub-env's current mid, reset or not (a partial reset keeps the

@@ -159,17 +159,18 @@ def tune_rllib(
         run_config=tune.RunConfig(storage_path=str(out), name="tune", verbose=0),
     )
     grid = tuner.fit()
-    errors = [str(r.error) for r in grid if r.error is not None]
+    results = [grid[i] for i in range(len(grid))]
+    errors = [str(r.error) for r in results if r.error is not None]
     if errors:
         raise RuntimeError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
-    return _summarise(grid, base, metric, out)
+    return _summarise(results, base, metric, out)
 
 
-def _summarise(grid: Any, base: RLlibConfig, metric: str, out: Path) -> TuneSummary:
+def _summarise(results: list[Any], base: RLlibConfig, metric: str, out: Path) -> TuneSummary:
     from train.rllib_train import write_csv
 
     rows = []
-    for result in grid:
+    for result in results:
         params = {k: _plain(v) for k, v in (result.config or {}).items()}
         metrics = result.metrics or {}
         row = {**{f"param:{k}": v for k, v in params.items()}}
