@@ -22,7 +22,12 @@ import sys
 from typing import Any
 
 from mm_env.config import available_presets
-from train.cli_train import add_dataclass_options, config_from_args
+from train.cli_train import (
+    add_dataclass_options,
+    check_resume_alone,
+    config_from_args,
+    report_run,
+)
 from train.rllib_config import RLlibConfig
 from train.rllib_env import require_ray
 
@@ -147,26 +152,10 @@ def run_rllib(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
     from train.rllib_train import resume_rllib, train_rllib
 
     if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k in RLlibConfig.field_docs()
-                 if k not in ("preset", "overrides") and getattr(args, k, None) is not None]
-        if args.out or args.config or overrides or args.preset_given or given:
-            raise ValueError(
-                "--resume continues a run with its own config.toml; do not combine it with "
-                "--out, --config, --set, --preset or RLlib options"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
+        check_resume_alone(args, overrides, RLlibConfig, "RLlib")
         result = resume_rllib(args.resume)
     elif not args.out:
         raise ValueError("mm-env rllib-train needs --out RUN_DIR (a new directory for the run)")
     else:
         result = train_rllib(cfg, args.out)
-    sys.stdout.write(
-        f"trained {result.num_timesteps} steps in {result.wall_time:.0f} s -> {result.run_dir}\n"
-    )
-    for row in result.evaluations[-3:]:
-        score = row.get("score")
-        extra = "" if score is None else f", score {score:.3f} ± {row['se_score']:.3f}"
-        sys.stdout.write(
-            f"  {int(row['timesteps']):>10} steps: mean reward {row['mean_reward']:.3f} "
-            f"± {row['se_reward']:.3f}{extra}\n"
-        )
+    report_run(result)

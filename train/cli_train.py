@@ -126,33 +126,28 @@ def config_from_args(
     return cfg.replace(**changes)
 
 
-def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
-    """Handler of ``mm-env train``."""
-    import logging
+def check_resume_alone(
+    args: argparse.Namespace, overrides: dict[str, Any], cls: type, what: str
+) -> None:
+    """ValueError if ``--resume`` comes with options that would define another run."""
+    options = [
+        "--" + f.name.replace("_", "-")
+        for f in dataclasses.fields(cls)
+        if f.name not in _SKIP and getattr(args, f.name, None) is not None
+    ]
+    if getattr(args, "preset_given", False):
+        options.append("--preset")
+    if args.out or args.config or overrides or options:
+        given = ", ".join(options)
+        raise ValueError(
+            "--resume continues a run with its own config.toml; do not "
+            f"combine it with --out, --config, --set, --preset or {what} options"
+            + (f" (got {given})" if given else "")
+        )
 
-    from train.trainer import resume, train
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    if args.resume:
-        options = [
-            "--" + f.name.replace("_", "-")
-            for f in dataclasses.fields(TrainConfig)
-            if f.name not in _SKIP and getattr(args, f.name, None) is not None
-        ]
-        if getattr(args, "preset_given", False):
-            options.append("--preset")
-        if args.out or args.config or overrides or options:
-            given = ", ".join(options)
-            raise ValueError(
-                "--resume continues a run with its own config.toml; do not "
-                "combine it with --out, --config, --set, --preset or training options"
-                + (f" (got {given})" if given else "")
-            )
-        result = resume(args.resume)
-    else:
-        if not args.out:
-            raise ValueError("mm-env train needs --out RUN_DIR (a new directory for the run)")
-        result = train(config_from_args(args, overrides, TrainConfig), args.out)
+def report_run(result: Any) -> None:
+    """Print a finished run (SB3 or RLlib): steps, time, directory, its last evaluations."""
     sys.stdout.write(
         f"trained {result.num_timesteps} steps in {result.wall_time:.0f} s -> {result.run_dir}\n"
     )
@@ -163,3 +158,20 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
             f"  {int(row['timesteps']):>10} steps: mean reward {row['mean_reward']:.3f} "
             f"± {row['se_reward']:.3f}{extra}\n"
         )
+
+
+def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Handler of ``mm-env train``."""
+    import logging
+
+    from train.trainer import resume, train
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.resume:
+        check_resume_alone(args, overrides, TrainConfig, "training")
+        result = resume(args.resume)
+    else:
+        if not args.out:
+            raise ValueError("mm-env train needs --out RUN_DIR (a new directory for the run)")
+        result = train(config_from_args(args, overrides, TrainConfig), args.out)
+    report_run(result)

@@ -124,34 +124,7 @@ class TrainConfig:
             check_int(name, getattr(self, name), 1)
         for name in ("eval_freq", "checkpoint_freq", "torch_threads", "seed", "eval_seed"):
             check_int(name, getattr(self, name), 0)
-        for name, lo, hi in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
-            value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and lo <= value <= hi):
-                raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
-        if isinstance(self.learning_rate, bool) or not (
-            isinstance(self.learning_rate, (int, float))
-            and self.learning_rate > 0
-            and math.isfinite(self.learning_rate)
-        ):
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        # a TOML file can hold any type here: a wrong one is a ValueError (a clean CLI error)
-        arch = tuple(self.net_arch) if isinstance(self.net_arch, Iterable) else ()
-        if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
-            raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
-        object.__setattr__(self, "net_arch", arch)
-        features = self.obs_features
-        if isinstance(features, str) or not isinstance(features, Iterable):
-            raise ValueError(
-                f"obs_features must be a non-empty list of {list(FEATURE_NAMES)}, "
-                f"got {features!r}"
-            )
-        object.__setattr__(self, "obs_features", check_features(features))
-        if not isinstance(self.overrides, Mapping):
-            raise ValueError(
-                f"overrides must be a table of MarketConfig fields, got {self.overrides!r}"
-            )
-        object.__setattr__(self, "overrides", dict(self.overrides))
+        check_learning_fields(self)
         self.market()  # validates preset and overrides with MarketConfig's messages
 
     def market(self) -> MarketConfig:
@@ -219,6 +192,36 @@ def toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise ValueError(f"cannot write {value!r} of type {type(value).__name__} to TOML")
+
+
+def check_learning_fields(cfg: Any) -> None:
+    """Check and normalise the fields a training config of either library has (``gamma``,
+    ``gae_lambda``, ``learning_rate``, ``net_arch``, ``obs_features``, ``overrides``) on the
+    frozen dataclass ``cfg``: tuples for the sequences, a dict for the overrides. A TOML file
+    can hold any type there: a wrong one is a ValueError (a clean CLI error)."""
+    for name in ("gamma", "gae_lambda"):
+        value = getattr(cfg, name)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (number and 0.0 <= value <= 1.0):
+            raise ValueError(f"{name} must be in [0.0, 1.0], got {value!r}")
+    lr = cfg.learning_rate
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"learning_rate must be > 0, got {lr!r}")
+    arch = tuple(cfg.net_arch) if isinstance(cfg.net_arch, Iterable) else ()
+    if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
+        raise ValueError(f"net_arch must be positive layer sizes, got {cfg.net_arch!r}")
+    object.__setattr__(cfg, "net_arch", arch)
+    features = cfg.obs_features
+    if isinstance(features, str) or not isinstance(features, Iterable):
+        raise ValueError(
+            f"obs_features must be a non-empty list of {list(FEATURE_NAMES)}, got {features!r}"
+        )
+    object.__setattr__(cfg, "obs_features", check_features(tuple(features)))
+    if not isinstance(cfg.overrides, Mapping):
+        raise ValueError(
+            f"overrides must be a table of MarketConfig fields, got {cfg.overrides!r}"
+        )
+    object.__setattr__(cfg, "overrides", dict(cfg.overrides))
 
 
 def check_int(name: str, value: object, low: int) -> None:

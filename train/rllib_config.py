@@ -10,17 +10,22 @@ import Ray: configs can be built and checked without the ``ray`` extra.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mm_env import MarketConfig
 from train.atomic import atomic_write_text
-from train.config import LR_SCHEDULES, check_field_names, check_int, read_toml, toml_value
-from train.features import FEATURE_NAMES, check_available, check_features
+from train.config import (
+    LR_SCHEDULES,
+    check_field_names,
+    check_int,
+    check_learning_fields,
+    read_toml,
+    toml_value,
+)
+from train.features import check_available
 from train.gym_wrappers import SCALINGS, expected_move
 
 
@@ -124,19 +129,10 @@ class RLlibConfig:
                      "num_cpus", "torch_threads"):
             check_int(name, getattr(self, name), 0)
         check_int("eval_episodes", self.eval_episodes, 2)
-        for name in ("gamma", "gae_lambda"):
-            value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and 0.0 <= value <= 1.0):
-                raise ValueError(f"{name} must be in [0.0, 1.0], got {value!r}")
         if isinstance(self.log_std_init, bool) or not (
             isinstance(self.log_std_init, (int, float)) and -20.0 <= self.log_std_init <= 20.0
         ):
             raise ValueError(f"log_std_init must be in [-20, 20], got {self.log_std_init!r}")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0
-                                        and math.isfinite(lr)):
-            raise ValueError(f"learning_rate must be > 0, got {lr!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}"
@@ -147,23 +143,7 @@ class RLlibConfig:
             )
         if not isinstance(self.address, str):
             raise ValueError(f"address must be a string, got {self.address!r}")
-        # a TOML file can hold any type here: a wrong one is a ValueError (a clean CLI error)
-        arch = tuple(self.net_arch) if isinstance(self.net_arch, Iterable) else ()
-        if not arch or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in arch):
-            raise ValueError(f"net_arch must be positive layer sizes, got {self.net_arch!r}")
-        object.__setattr__(self, "net_arch", arch)
-        features = self.obs_features
-        if isinstance(features, str) or not isinstance(features, Iterable):
-            raise ValueError(
-                f"obs_features must be a non-empty list of {list(FEATURE_NAMES)}, "
-                f"got {features!r}"
-            )
-        object.__setattr__(self, "obs_features", check_features(features))
-        if not isinstance(self.overrides, Mapping):
-            raise ValueError(
-                f"overrides must be a table of MarketConfig fields, got {self.overrides!r}"
-            )
-        object.__setattr__(self, "overrides", dict(self.overrides))
+        check_learning_fields(self)
         if self.minibatch_size > self.train_batch_size:
             raise ValueError(
                 f"minibatch_size ({self.minibatch_size}) must be <= the train batch "
