@@ -322,8 +322,9 @@ def _save_checkpoint(algo: Any, path: Path, state: _RunState) -> None:
     moved into place: a process killed mid-write leaves the previous checkpoint intact (a
     kill between :func:`replace_dir`'s two renames leaves it under ``.checkpoint.old-PID``,
     where :func:`resume_rllib` finds it). Temporary copies of killed writers are removed."""
+    complete = (path / STATE_FILE).is_file()  # else an .old- copy may be the only one left
     for stale in path.parent.glob(f".{path.name}.*"):
-        if stale.is_dir() and not stale.name.startswith(f".{path.name}.old-"):
+        if stale.is_dir() and (complete or not stale.name.startswith(f".{path.name}.old-")):
             shutil.rmtree(stale, ignore_errors=True)
     tmp = make_temp_dir(path)
     try:
