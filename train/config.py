@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mm_env import MarketConfig
 from train.atomic import atomic_write_text
@@ -33,9 +33,65 @@ def _doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
 
+_C = TypeVar("_C", bound="RunConfigIO")
+
+
+class RunConfigIO:
+    """Copying, dict and TOML round trips of a run's frozen config dataclass (TrainConfig,
+    RLlibConfig): ``overrides`` becomes the ``[overrides]`` table, tuples become lists."""
+
+    TOML_HEADER = "# mm_env run configuration"
+
+    def replace(self: _C, **changes: Any) -> _C:
+        """A copy with some fields changed (unknown names are an error)."""
+        check_field_names(type(self), changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls: type[_C], values: dict[str, Any]) -> _C:
+        check_field_names(cls, values)
+        values = {  # TOML arrays back to tuples; anything else: __post_init__ says why not
+            k: tuple(v) if isinstance(v, list) and k != "overrides" else v
+            for k, v in values.items()
+        }
+        return cls(**values)
+
+    def to_toml(self) -> str:
+        """The config as TOML text (round-trips through :meth:`from_toml`)."""
+        data = self.to_dict()
+        overrides = data.pop("overrides")
+        lines = [self.TOML_HEADER]
+        lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
+        lines += ["", "[overrides]"]
+        lines += [f"{key} = {toml_value(value)}" for key, value in overrides.items()]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls: type[_C], path: str | os.PathLike[str]) -> _C:
+        """Read a config written by :meth:`save` (or by hand)."""
+        return cls.from_dict(read_toml(path))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_toml` atomically."""
+        atomic_write_text(Path(path), self.to_toml())
+
+    @classmethod
+    def field_docs(cls) -> dict[str, str]:
+        return {
+            f.name: f.metadata.get("doc", "")
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        }
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(RunConfigIO):
     """Everything that defines a training run (the market, the algorithm, the budget)."""
+
+    TOML_HEADER = "# mm_env training run configuration (mm-env train --config FILE)"
 
     preset: str = field(default="penalty", metadata=_doc("market preset (see mm_env presets)"))
     overrides: dict[str, Any] = field(
@@ -130,50 +186,6 @@ class TrainConfig:
     def market(self) -> MarketConfig:
         """The :class:`MarketConfig` this run trains on."""
         return MarketConfig.preset(self.preset, **self.overrides)
-
-    def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with some fields changed (unknown names are an error)."""
-        check_field_names(TrainConfig, changes)
-        return dataclasses.replace(self, **changes)
-
-    # ------------------------------------------------------------- TOML
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["net_arch"] = list(self.net_arch)
-        out["obs_features"] = list(self.obs_features)
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        check_field_names(TrainConfig, values)
-        values = dict(values)
-        for key in ("net_arch", "obs_features"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
-
-    def to_toml(self) -> str:
-        """The config as TOML text (round-trips through :meth:`from_toml`)."""
-        lines = ["# mm_env training run configuration (mm-env train --config FILE)"]
-        data = self.to_dict()
-        overrides = data.pop("overrides")
-        lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
-        lines += ["", "[overrides]"]
-        lines += [f"{key} = {toml_value(value)}" for key, value in overrides.items()]
-        return "\n".join(lines) + "\n"
-
-    @classmethod
-    def from_toml(cls, path: str | os.PathLike[str]) -> TrainConfig:
-        """Read a config written by :meth:`save` (or by hand)."""
-        return cls.from_dict(read_toml(path))
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_toml` atomically."""
-        atomic_write_text(Path(path), self.to_toml())
-
-    @classmethod
-    def field_docs(cls) -> dict[str, str]:
-        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
 
 
 def toml_value(value: Any) -> str:

@@ -9,21 +9,15 @@ import Ray: configs can be built and checked without the ``ray`` extra.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mm_env import MarketConfig
-from train.atomic import atomic_write_text
 from train.config import (
     LR_SCHEDULES,
-    check_field_names,
+    RunConfigIO,
     check_int,
     check_learning_fields,
-    read_toml,
-    toml_value,
 )
 from train.features import check_available
 from train.gym_wrappers import SCALINGS, expected_move
@@ -34,8 +28,10 @@ def _doc(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class RLlibConfig:
+class RLlibConfig(RunConfigIO):
     """Everything that defines an RLlib PPO run (the market, the cluster, the budget)."""
+
+    TOML_HEADER = "# mm_env RLlib run configuration (mm-env rllib-train --config FILE)"
 
     preset: str = field(default="penalty", metadata=_doc("market preset (see mm_env presets)"))
     overrides: dict[str, Any] = field(
@@ -175,45 +171,3 @@ class RLlibConfig:
             "norm_reward": self.norm_reward,
             "gamma": self.gamma,
         }
-
-    def replace(self, **changes: Any) -> RLlibConfig:
-        """A copy with some fields changed (unknown names are an error)."""
-        check_field_names(RLlibConfig, changes)
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["net_arch"] = list(self.net_arch)
-        out["obs_features"] = list(self.obs_features)
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> RLlibConfig:
-        check_field_names(cls, values)
-        values = dict(values)
-        for key in ("net_arch", "obs_features"):
-            if isinstance(values.get(key), list):  # anything else: __post_init__ says why not
-                values[key] = tuple(values[key])
-        return cls(**values)
-
-    def to_toml(self) -> str:
-        """The config as TOML text (round-trips through :meth:`from_toml`)."""
-        data = self.to_dict()
-        overrides = data.pop("overrides")
-        lines = ["# mm_env RLlib run configuration (mm-env rllib-train --config FILE)"]
-        lines += [f"{key} = {toml_value(value)}" for key, value in data.items()]
-        lines += ["", "[overrides]"]
-        lines += [f"{key} = {toml_value(value)}" for key, value in overrides.items()]
-        return "\n".join(lines) + "\n"
-
-    @classmethod
-    def from_toml(cls, path: str | os.PathLike[str]) -> RLlibConfig:
-        return cls.from_dict(read_toml(path))
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_toml` atomically."""
-        atomic_write_text(Path(path), self.to_toml())
-
-    @classmethod
-    def field_docs(cls) -> dict[str, str]:
-        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
