@@ -13,6 +13,7 @@ import gymnasium
 from mm_env.config import OBS_EXTRAS, PRESETS, MarketConfig, available_presets
 from mm_env.dynamics import ExtraNoise, MarketDynamics, MarketState, StepResult
 from mm_env.env import MarketMakingEnv
+from mm_env.readouts import MidMoveExpectation, mid_move_expectation, observation_scales
 from mm_env.replay import PriceSeries
 from mm_env.rewards import available_rewards, register_reward
 from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES, action_names, observation_names
@@ -34,12 +35,15 @@ __all__ = [
     "MarketMakingEnv",
     "MarketMakingVectorEnv",
     "MarketState",
+    "MidMoveExpectation",
     "PriceSeries",
     "StepResult",
     "action_names",
     "available_presets",
     "available_rewards",
+    "mid_move_expectation",
     "observation_names",
+    "observation_scales",
     "register_reward",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -249,6 +250,35 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             f"cash={s.cash:.4f} wealth={s.cash + s.inventory * s.mid:.4f}{quotes}"
         )
 
+    # ---------------------------------------------------------------- state
+    def get_state(self) -> dict[str, Any]:
+        """A snapshot of everything the next steps depend on: the market state, the last
+        step's result, the block of random numbers drawn ahead and the generator's state.
+
+        A plain dict of Python/numpy values (picklable); :meth:`set_state` on an env built
+        from the same config continues exactly as this env would. Checkpoints use it.
+        """
+        return copy.deepcopy(
+            {
+                "config": self.config,
+                "market": self._state,
+                "last": self._last,
+                "noise": (self._z, self._u, self._extra, self._noise_pos),
+                "rng": self.np_random.bit_generator.state,
+                "history": self._history,
+            }
+        )
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` snapshot (ValueError if it is from another market)."""
+        _check_snapshot(state, self.config)
+        state = copy.deepcopy(state)
+        self._state = state["market"]
+        self._last = state["last"]
+        self._z, self._u, self._extra, self._noise_pos = state["noise"]
+        self.np_random.bit_generator.state = state["rng"]
+        self._history = state["history"] if self.render_mode == "rgb_array" else None
+
     # -------------------------------------------------------------- helpers
     def _draw_noise(self) -> None:
         """Draw the next block of normals and uniforms in two generator calls."""
@@ -291,3 +321,16 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._general:
             info.update(self.dynamics.info_extras(last, s))
         return info
+
+
+def _check_snapshot(state: Any, config: MarketConfig) -> None:
+    """ValueError unless ``state`` is a ``get_state()`` snapshot of a market with ``config``."""
+    if not isinstance(state, dict) or "config" not in state or "market" not in state:
+        raise ValueError(
+            f"state must be a dict returned by get_state(), got {type(state).__name__}"
+        )
+    if state["config"] != config:
+        raise ValueError(
+            "state is a snapshot of another market (its config differs from this env's); "
+            "build the env from the config the snapshot was taken with"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from gymnasium.vector.utils import batch_space
 
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics, MarketState
+from mm_env.env import _check_snapshot
 from mm_env.rewards import get_reward
 from mm_env.spaces import action_space, as_batch_action, observation_space
 
@@ -159,6 +161,39 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         if mode is AutoresetMode.SAME_STEP and terminated.any():
             obs, info = self._autoreset_same(obs, terminated, info)
         return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
+
+    # ---------------------------------------------------------------- state
+    def get_state(self) -> dict[str, Any]:
+        """A snapshot of everything the next steps depend on: the market state of every
+        sub-env, which of them reset at the next step, and the generator's state.
+
+        A plain dict of Python/numpy values (picklable); :meth:`set_state` on a vector env
+        with the same config and ``num_envs`` continues exactly as this one would.
+        Checkpoints use it.
+        """
+        return copy.deepcopy(
+            {
+                "config": self.config,
+                "num_envs": self.num_envs,
+                "market": self._state,
+                "needs_reset": self._needs_reset,
+                "rng": self.np_random.bit_generator.state,
+            }
+        )
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
+        another number of sub-envs)."""
+        _check_snapshot(state, self.config)
+        if state.get("num_envs") != self.num_envs:
+            raise ValueError(
+                f"state is a snapshot of {state.get('num_envs')!r} sub-envs, this vector env "
+                f"has num_envs={self.num_envs}"
+            )
+        state = copy.deepcopy(state)
+        self._state = state["market"]
+        self._needs_reset = state["needs_reset"]
+        self.np_random.bit_generator.state = state["rng"]
 
     # -------------------------------------------------------------- helpers
     def _autoreset_next(
