@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import gymnasium
 
+from mm_env.components import available_components, register_component
 from mm_env.config import OBS_EXTRAS, PRESETS, MarketConfig, available_presets
-from mm_env.dynamics import ExtraNoise, MarketDynamics, MarketState, StepResult
+from mm_env.dynamics import MarketDynamics
 from mm_env.env import MarketMakingEnv
 from mm_env.readouts import MidMoveExpectation, mid_move_expectation, observation_scales
 from mm_env.replay import PriceSeries
 from mm_env.rewards import available_rewards, register_reward
 from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES, action_names, observation_names
+from mm_env.state import MarketState, StepResult
 from mm_env.vector_env import MarketMakingVectorEnv
 
 __version__ = "0.1.0"
@@ -29,7 +31,6 @@ __all__ = [
     "OBSERVATION_NAMES",
     "OBS_EXTRAS",
     "PRESETS",
-    "ExtraNoise",
     "MarketConfig",
     "MarketDynamics",
     "MarketMakingEnv",
@@ -39,11 +40,13 @@ __all__ = [
     "PriceSeries",
     "StepResult",
     "action_names",
+    "available_components",
     "available_presets",
     "available_rewards",
     "mid_move_expectation",
     "observation_names",
     "observation_scales",
+    "register_component",
     "register_reward",
 ]
 

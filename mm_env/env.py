@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from mm_env.config import MarketConfig, resolve_config
-from mm_env.dynamics import ExtraNoise, MarketDynamics, MarketState, StepResult
+from mm_env.dynamics import MarketDynamics
 from mm_env.render import EpisodeHistory, render_episode
 from mm_env.rewards import get_reward
 from mm_env.spaces import (
@@ -19,8 +19,10 @@ from mm_env.spaces import (
     check_scalar_size,
     observation_space,
 )
+from mm_env.state import MarketState, StepResult
 
-_NOISE_BLOCK = 4096  # steps of random numbers drawn per generator call
+_NOISE_BLOCK = 4096
+_isfinite = math.isfinite  # steps of random numbers drawn per generator call
 
 
 class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -176,12 +178,13 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._last: StepResult | None = None
         self._z: list[float] = []
         self._u: list[float] = []
+        self._noise: list[dict[str, float]] = []  # the components' draws, one dict per step
         self._noise_pos = 0
-        # richer markets (issue #6): decided once here, the base model never looks further
-        self._general = self.dynamics.general
-        self._size_action = self.config.size_action
-        self._has_extras = bool(self.config.obs_extras)
-        self._extra: list[list[float] | None] = []
+        self._size_action = len(self.dynamics.action_names) == 3
+        self._observers = self.dynamics.observers
+        self._n_steps = self.config.n_steps
+        self._dt = self.config.dt
+        self._info_keys = self.dynamics.info_keys
         self._history: EpisodeHistory | None = None  # kept only for render_mode="rgb_array"
 
     # ------------------------------------------------------------------ API
@@ -201,12 +204,14 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("call reset() before step()")
         if self._last is not None and self._last.terminated:
             raise RuntimeError("the episode has ended (terminated=True): call reset()")
-        bid, ask = float(action[0]), float(action[1])
-        check_scalar_action(bid, ask)
+        values = action.tolist() if type(action) is np.ndarray else action
+        bid, ask = float(values[0]), float(values[1])
+        if not (_isfinite(bid) and _isfinite(ask)):
+            check_scalar_action(bid, ask)  # raises, naming the depths
         size = None
         if self._size_action:
             try:
-                size = float(action[2])
+                size = float(values[2])
             except IndexError:
                 raise ValueError(
                     "size_action=True: the action is [bid_depth, ask_depth, size], got "
@@ -218,16 +223,10 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             self._draw_noise()
             i = 0
         self._noise_pos = i + 1
-        if self._general:
-            noise = ExtraNoise._make([None if c is None else c[i] for c in self._extra])
-            result = self.dynamics.step(
-                self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1],
-                noise, size,
-            )
-        else:
-            result = self.dynamics.step(
-                self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1]
-            )
+        result = self.dynamics.step(
+            self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1],
+            self._noise[i], size,
+        )
         self._state = result.state
         self._last = result
         if self._history is not None:
@@ -263,7 +262,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
                 "config": self.config,
                 "market": self._state,
                 "last": self._last,
-                "noise": (self._z, self._u, self._extra, self._noise_pos),
+                "noise": (self._z, self._u, self._noise, self._noise_pos),
                 "rng": self.np_random.bit_generator.state,
                 "history": self._history,
             }
@@ -275,33 +274,32 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         state = copy.deepcopy(state)
         self._state = state["market"]
         self._last = state["last"]
-        self._z, self._u, self._extra, self._noise_pos = state["noise"]
+        self._z, self._u, self._noise, self._noise_pos = state["noise"]
         self.np_random.bit_generator.state = state["rng"]
         self._history = state["history"] if self.render_mode == "rgb_array" else None
 
     # -------------------------------------------------------------- helpers
     def _draw_noise(self) -> None:
-        """Draw the next block of normals and uniforms in two generator calls."""
+        """Draw the next block of normals and uniforms in two generator calls, then the
+        components' draws for the same steps."""
         n = min(self.config.n_steps, _NOISE_BLOCK)
         self._z = self.np_random.standard_normal(n).tolist()
         self._u = self.np_random.random(2 * n).tolist()
         self._noise_pos = 0
-        if self._general:  # the richer models' draws, after the base model's
-            extra = self.dynamics.draw_noise(self.np_random, (n,))
-            self._extra = [None if c is None else c.tolist() for c in extra]
+        extra = self.dynamics.draw_noise(self.np_random, (n,))
+        names = list(extra)
+        columns = [extra[name].tolist() for name in names]
+        self._noise = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if not names:
+            self._noise = [{}] * n
 
     def _observation(self) -> np.ndarray:
         s = self._state
         assert s is not None
-        if self._has_extras:
-            return np.array(
-                [self.dynamics.time_remaining(s.step), s.inventory, s.mid,
-                 *self.dynamics.observation_extras(s)],
-                dtype=np.float32,
-            )
-        return np.array(
-            [self.dynamics.time_remaining(s.step), s.inventory, s.mid], dtype=np.float32
-        )
+        values = [(self._n_steps - s.step) * self._dt, s.inventory, s.mid]
+        if self._observers:
+            values += [observe(s) for observe in self._observers]
+        return np.array(values, dtype=np.float32)
 
     def _info(self) -> dict[str, Any]:
         s = self._state
@@ -318,7 +316,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             "ask_filled": False if last is None else bool(last.ask_filled),
             "step": s.step,
         }
-        if self._general:
+        if self._info_keys:
             info.update(self.dynamics.info_extras(last, s))
         return info
 

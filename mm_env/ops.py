@@ -1,6 +1,6 @@
 """Elementary operations on Python floats and on numpy arrays, with one interface.
 
-The transition (:mod:`mm_env.dynamics`, :mod:`mm_env.rich_dynamics`) is written once against
+The transition (:mod:`mm_env.dynamics` and the market components) is written once against
 these: :class:`ScalarOps` (``math``, no array allocation) is the scalar env's fast path,
 :class:`ArrayOps` the vector env's; both compute the same numbers per element.
 """
@@ -41,6 +41,10 @@ class ScalarOps:
         return float(math.ceil(x))
 
     @staticmethod
+    def take(values: np.ndarray, index: int) -> float:
+        return float(values[index])
+
+    @staticmethod
     def poisson_inverse(mean: float, u: float) -> float:
         """Smallest ``n`` with ``P(N <= n) > u`` for ``N ~ Poisson(mean)`` (as a float)."""
         p = math.exp(-mean)
@@ -68,6 +72,10 @@ class ArrayOps:
     @staticmethod
     def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
         return np.minimum(np.maximum(x, lo), hi)
+
+    @staticmethod
+    def take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        return values[index]
 
     @staticmethod
     def poisson_inverse(mean: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -8,20 +8,13 @@ import numpy as np
 from gymnasium import spaces
 
 from mm_env.config import MarketConfig
+from mm_env.dynamics import MarketDynamics
 
 #: Names of the base observation's components, in order; a config's ``obs_extras`` are
 #: appended after them (see :func:`observation_names`).
 OBSERVATION_NAMES = ("time_remaining", "inventory", "mid")
 #: Names of the base action's components, in order (``size_action`` appends ``"size"``).
 ACTION_NAMES = ("bid_depth", "ask_depth")
-
-#: (low, high) of each optional observation feature.
-_EXTRA_BOUNDS = {
-    "signal": (-np.inf, np.inf),
-    "flow_imbalance": (-1.0, 1.0),
-    "realized_vol": (0.0, np.inf),
-}
-
 
 def observation_names(config: MarketConfig) -> tuple[str, ...]:
     """Names of the observation's components for ``config``: the base three, then
@@ -36,15 +29,9 @@ def action_names(config: MarketConfig) -> tuple[str, ...]:
 
 def observation_space(config: MarketConfig) -> spaces.Box:
     """``[time_remaining, inventory, mid, *obs_extras]`` in raw units (sessions, shares, price,
-    see :data:`_EXTRA_BOUNDS`), float32."""
-    lim = config.inventory_limit
-    mid_low = 0.0 if config.mid_model == "gbm" or config.replay is not None else -np.inf
-    low = [0.0, -lim, mid_low]
-    high = [config.T, lim, np.inf]
-    for name in config.obs_extras:
-        lo, hi = _EXTRA_BOUNDS[name]
-        low.append(lo)
-        high.append(hi)
+    then each feature's units), float32, with the bounds the mid process and the observation
+    features declare."""
+    low, high = MarketDynamics(config).observation_bounds()
     return spaces.Box(
         low=np.array(low, dtype=np.float32), high=np.array(high, dtype=np.float32),
         dtype=np.float32,

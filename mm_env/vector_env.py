@@ -10,10 +10,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from mm_env.config import MarketConfig, resolve_config
-from mm_env.dynamics import MarketDynamics, MarketState
+from mm_env.dynamics import MarketDynamics
 from mm_env.env import _check_snapshot
 from mm_env.rewards import get_reward
 from mm_env.spaces import action_space, as_batch_action, observation_space
+from mm_env.state import MarketState, where_state
 
 _MODES = {m.value: m for m in AutoresetMode}
 
@@ -81,10 +82,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._state: MarketState | None = None
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
-        # richer markets (issue #6): decided once here, the base model never looks further
-        self._general = self.dynamics.general
-        self._width = 3 if self.config.size_action else 2
-        self._has_extras = bool(self.config.obs_extras)
+        self._width = len(self.dynamics.action_names)
         self._obs_width = self.single_observation_space.shape[0]
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.flags.writeable = False
@@ -110,11 +108,11 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
                 raise ValueError(
                     f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}"
                 )
-            self._state = _merge(mask, fresh, self._state)
+            self._state = where_state(mask, fresh, self._state)
             self._needs_reset[mask] = False
         nan = np.full(self.num_envs, np.nan)
         no = np.zeros(self.num_envs, dtype=bool)
-        extras = self.dynamics.info_extras(None, self._state) if self._general else None
+        extras = self.dynamics.info_extras(None, self._state)
         return self._observation(self._state), self._info(self._state, nan, nan, no, no, extras)
 
     def step(
@@ -126,16 +124,10 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         rng = self.np_random
         z = rng.standard_normal(self.num_envs)
         u = rng.random((2, self.num_envs))
-        extras = None
-        if self._general:
-            noise = self.dynamics.draw_noise(rng, (self.num_envs,))
-            size = acts[:, 2] if self._width == 3 else None
-            result = self.dynamics.step(
-                self._state, acts[:, 0], acts[:, 1], z, u[0], u[1], noise, size
-            )
-            extras = self.dynamics.info_extras(result, result.state)
-        else:
-            result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1])
+        noise = self.dynamics.draw_noise(rng, (self.num_envs,))
+        size = acts[:, 2] if self._width == 3 else None
+        result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1], noise, size)
+        extras = self.dynamics.info_extras(result, result.state)
         reward = np.asarray(self._reward(self.config, result), dtype=np.float64)
         terminated = result.terminated
         state = result.state
@@ -202,7 +194,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
         mask = self._needs_reset
         fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        state = _merge(mask, fresh, state)
+        state = where_state(mask, fresh, state)
         reward = np.where(mask, 0.0, reward)
         terminated = terminated & ~mask
         nan = np.where(mask, np.nan, 0.0)
@@ -228,7 +220,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         """
         assert self._state is not None
         fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        self._state = _merge(terminated, fresh, self._state)
+        self._state = where_state(terminated, fresh, self._state)
         final_obs = np.empty(self.num_envs, dtype=object)
         for i in np.flatnonzero(terminated):
             final_obs[i] = obs[i]
@@ -251,10 +243,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     def _reset_extras(
         self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """The extra info entries with the reset values where ``mask`` (issue #6 features)."""
-        if not self._general:
-            return None
+    ) -> dict[str, Any]:
+        """The components' info entries with their reset values where ``mask``."""
         reset = self.dynamics.info_extras(None, state)
         return {key: np.where(mask, value, info[key]) for key, value in reset.items()}
 
@@ -263,9 +253,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         obs[:, 0] = self.dynamics.time_remaining(s.step)
         obs[:, 1] = s.inventory
         obs[:, 2] = s.mid
-        if self._has_extras:
-            for j, value in enumerate(self.dynamics.observation_extras(s), start=3):
-                obs[:, j] = value
+        for j, value in enumerate(self.dynamics.observation_extras(s), start=3):
+            obs[:, j] = value
         return obs
 
     def _info(
@@ -298,7 +287,3 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info["_" + key] = self._all
         return info
 
-
-def _merge(mask: np.ndarray, new: MarketState, old: MarketState) -> MarketState:
-    """Per sub-env: ``new`` where ``mask`` else ``old``."""
-    return MarketState(*(np.where(mask, n, o) for n, o in zip(new, old, strict=True)))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mm_env import MarketConfig, MarketDynamics, MarketMakingEnv, MarketMakingVectorEnv
-from mm_env.dynamics import ExtraNoise, MarketState
+from mm_env.state import MarketState
 
 Z_TOL = 4.0
 EPS = np.finfo(np.float64).eps
@@ -52,7 +52,7 @@ def var_se(x):
 FAR = 10.0  # a depth that (almost) never fills: the mid moves on its own
 
 
-# ----------------------------------------------------------------- general == base path
+# ------------------------------------------------------- base composition == equations
 BASE_CONFIGS = [
     {"preset": "default", "sigma": 0.3, "inventory_limit": 5.0},
     {"preset": "as2008", "inventory_limit": 4.0, "order_size": 2.0},
@@ -67,38 +67,67 @@ def _cfg(kw):
                                **{k: v for k, v in kw.items() if k != "preset"})
 
 
+def _reference_step(cfg, step, mid, cash, q, bid, ask, z, ub, ua):
+    """The base model's step written inline from its equations (README, DESIGN.md)."""
+    dt = cfg.dt
+    bid = np.minimum(np.maximum(bid, cfg.min_depth), cfg.max_depth)
+    ask = np.minimum(np.maximum(ask, cfg.min_depth), cfg.max_depth)
+    lam_b = cfg.A * np.exp(-cfg.k * bid) * dt
+    lam_a = cfg.A * np.exp(-cfg.k * ask) * dt
+    if cfg.fill_model == "poisson":
+        p_b, p_a = -np.expm1(-lam_b), -np.expm1(-lam_a)
+    else:
+        p_b, p_a = np.minimum(lam_b, 1.0), np.minimum(lam_a, 1.0)
+    size = cfg.order_size
+    bf = (q + size <= cfg.inventory_limit) & (ub < p_b)
+    af = (q - size >= -cfg.inventory_limit) & (ua < p_a)
+    cash = cash - size * bf * (mid - bid) + size * af * (mid + ask)
+    q = q + size * bf - size * af
+    if cfg.mid_model == "gbm":
+        new_mid = mid * np.exp((cfg.mu - 0.5 * cfg.sigma**2) * dt + cfg.sigma * np.sqrt(dt) * z)
+    else:
+        new_mid = mid + (cfg.mu * dt + cfg.sigma * np.sqrt(dt) * z)
+    return step + 1, new_mid, cash, q, bf, af
+
+
 @pytest.mark.parametrize("kw", BASE_CONFIGS)
-def test_general_transition_with_every_feature_off_is_the_base_model(kw):
-    """The general transition (forced) and the base fast path compute identical numbers."""
+def test_base_composition_is_the_model_written_inline(kw):
+    """With no optional component, the composed step computes the base model's equations:
+    fills and inventories exactly, prices and cash to a few ulp; floats and arrays alike."""
     cfg = _cfg(kw)
     assert cfg.features == ()
-    base, general = MarketDynamics(cfg), MarketDynamics(cfg, general=True)
-    assert not base.general and general.general
+    dyn = MarketDynamics(cfg)
+    assert [c.kind for c in dyn.components] == ["size", "mid", "flow", "fill_shape",
+                                                "fill_model"]
     rng = np.random.default_rng(0)
     n = 500
     lim = 6.0 if math.isinf(cfg.inventory_limit) else cfg.inventory_limit
-    state = MarketState(
-        rng.integers(0, cfg.n_steps, n), rng.uniform(50, 150, n), rng.normal(0, 100, n),
-        cfg.order_size * rng.integers(-int(lim / cfg.order_size), int(lim / cfg.order_size) + 1,
-                                      n).astype(float),
-    )
+    steps = rng.integers(0, cfg.n_steps, n)
+    mid, cash = rng.uniform(50, 150, n), rng.normal(0, 100, n)
+    q = cfg.order_size * rng.integers(-int(lim / cfg.order_size),
+                                      int(lim / cfg.order_size) + 1, n).astype(float)
+    state = MarketState(step=steps, mid=mid, cash=cash, inventory=q, parts={})
     args = (rng.uniform(cfg.min_depth - 2, cfg.max_depth + 2, n),
             rng.uniform(cfg.min_depth - 2, cfg.max_depth + 2, n),
             rng.standard_normal(n), rng.random(n), rng.random(n))
-    a, b = base.step(state, *args), general.step(state, *args)
-    for name in ("prev_wealth", "wealth", "bid", "ask", "bid_filled", "ask_filled", "terminated"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for name in ("step", "mid", "cash", "inventory"):
-        np.testing.assert_array_equal(getattr(a.state, name), getattr(b.state, name))
-    for i in range(50):  # the float path too
-        s = MarketState(*(v[i].item() for v in state[:4]))
-        x = [float(v[i]) for v in args]
-        ra, rb = base.step(s, *x), general.step(s, *x)
-        assert ra.state[:4] == rb.state[:4]
-        assert (ra.wealth, ra.bid_filled, ra.ask_filled) == (rb.wealth, rb.bid_filled,
-                                                             rb.ask_filled)
-    np.testing.assert_array_equal(base.fill_probability(args[0]),
-                                  general.fill_probability(args[0]))
+    got = dyn.step(state, *args)
+    step, new_mid, new_cash, new_q, bf, af = _reference_step(cfg, steps, mid, cash, q, *args)
+    np.testing.assert_array_equal(got.bid_filled, bf)
+    np.testing.assert_array_equal(got.ask_filled, af)
+    np.testing.assert_array_equal(got.state.inventory, new_q)
+    np.testing.assert_array_equal(got.state.step, step)
+    np.testing.assert_allclose(got.state.mid, new_mid, rtol=4 * EPS)
+    np.testing.assert_allclose(got.state.cash, new_cash, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(got.terminated, step >= cfg.n_steps)
+    np.testing.assert_array_equal(got.wealth, got.state.cash + got.state.inventory
+                                  * got.state.mid)
+    for i in range(50):  # the float path gives the array path's numbers
+        s = MarketState(step=int(steps[i]), mid=float(mid[i]), cash=float(cash[i]),
+                        inventory=float(q[i]), parts={})
+        r = dyn.step(s, *(float(v[i]) for v in args))
+        assert (r.bid_filled, r.ask_filled) == (got.bid_filled[i], got.ask_filled[i])
+        assert r.state.inventory == got.state.inventory[i]
+        assert r.state.mid == pytest.approx(got.state.mid[i], rel=4 * EPS)
 
 
 # ------------------------------------------------------------- scalar vs array, rich
@@ -124,16 +153,20 @@ def test_rich_float_path_equals_array_path(overrides):
     n = 1500
     gen = np.random.default_rng(8)
     state = dyn.initial_state((n,), gen)
+    parts = {
+        **state.parts,
+        "signal": rng.normal(0, 4, n),
+        "buy_excitation": rng.uniform(0, 300, n),
+        "sell_excitation": rng.uniform(0, 300, n),
+        "buy_rate": rng.uniform(1, 300, n),
+        "sell_rate": rng.uniform(1, 300, n),
+        "variance": rng.uniform(0, 10, n),
+    }
     state = state._replace(
         step=rng.integers(0, cfg.n_steps + 1, n) % cfg.n_steps,
         inventory=rng.integers(-6, 7, n).astype(float),
         cash=rng.normal(0, 50, n),
-        signal=rng.normal(0, 4, n),
-        buy_excitation=rng.uniform(0, 300, n),
-        sell_excitation=rng.uniform(0, 300, n),
-        buy_rate=rng.uniform(1, 300, n),
-        sell_rate=rng.uniform(1, 300, n),
-        variance=rng.uniform(0, 10, n),
+        parts=parts,
     )
     state = state._replace(step=np.where(rng.random(n) < 0.1, cfg.n_steps - 1, state.step))
     noise = dyn.draw_noise(rng, (n,))
@@ -144,29 +177,32 @@ def test_rich_float_path_equals_array_path(overrides):
     batch = dyn.step(state, bid, ask, z, ub, ua, noise, size)
     seen = {"fill": False, "adverse": False, "jump": False, "liq": False}
     for i in range(n):
-        s = MarketState(*(v[i].item() for v in state))
-        nz = ExtraNoise(*(None if v is None else v[i].item() for v in noise))
+        s = MarketState(
+            step=state.step[i].item(), mid=state.mid[i].item(), cash=state.cash[i].item(),
+            inventory=state.inventory[i].item(),
+            parts={k: v[i].item() for k, v in state.parts.items()},
+        )
+        nz = {k: v[i].item() for k, v in noise.items()}
         r = dyn.step(s, bid[i].item(), ask[i].item(), z[i].item(), ub[i].item(), ua[i].item(),
                      nz, size[i].item())
         assert type(r.state.mid) is float and type(r.bid_filled) is bool
-        for name in ("bid_filled", "ask_filled", "terminated", "arrivals_buy", "arrivals_sell",
-                     "size", "bid", "ask", "fees"):
+        for name in ("bid_filled", "ask_filled", "terminated", "bid", "ask"):
             a, b = getattr(r, name), getattr(batch, name)[i]
             assert (a == b) or (math.isnan(a) and math.isnan(b)), (name, a, b)
+        for name in ("arrivals_buy", "arrivals_sell", "size", "fees"):
+            assert r.extras[name] == batch.extras[name][i], name
         assert r.state.inventory == batch.state.inventory[i]
         for name, a, b in (("mid", r.state.mid, batch.state.mid[i]),
                            ("cash", r.state.cash, batch.state.cash[i]),
                            ("wealth", r.wealth, batch.wealth[i]),
-                           ("signal", r.state.signal, batch.state.signal[i]),
-                           ("variance", r.state.variance, batch.state.variance[i]),
-                           ("buy_excitation", r.state.buy_excitation,
-                            batch.state.buy_excitation[i])):
+                           *((name, r.state.parts[name], batch.state.parts[name][i])
+                             for name in ("signal", "variance", "buy_excitation"))):
             scale = abs(a) + abs(r.state.inventory * r.state.mid) + 1.0
             assert abs(a - b) <= 8 * EPS * scale, (name, a, b)
         seen["fill"] |= r.bid_filled or r.ask_filled
-        seen["adverse"] |= r.bid_filled and nz.adverse_bid < cfg.adverse_prob
-        seen["jump"] |= nz.jump_count > 0
-        seen["liq"] |= r.liquidation_cost > 0
+        seen["adverse"] |= r.bid_filled and nz["adverse_bid"] < cfg.adverse_prob
+        seen["jump"] |= nz["jump_count"] > 0
+        seen["liq"] |= r.extras["liquidation_cost"] > 0
     assert all(seen.values()), seen
 
 

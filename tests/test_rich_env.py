@@ -25,7 +25,8 @@ from mm_env import (
     action_names,
     observation_names,
 )
-from mm_env.dynamics import _ArrayOps, _ScalarOps
+from mm_env.components.frictions.tick import Tick
+from mm_env.ops import ArrayOps, ScalarOps
 
 EXPECTED_CHECKER_WARNINGS = (
     r".*symmetric and normalized.*",
@@ -154,8 +155,8 @@ def test_tick_snapping_properties(mid, depth_b, depth_a, tick, on_grid):
     if on_grid:
         mid = round(mid / tick) * tick
     cfg = MarketConfig(mid_model="abm", tick_size=tick, min_depth=-5.0, max_depth=10.0)
-    dyn = MarketDynamics(cfg)
-    bid, ask = dyn._snap(_ScalarOps, mid, mid - depth_b, mid + depth_a)
+    tick_component = Tick(cfg)
+    bid, ask = tick_component.snap(ScalarOps, mid, mid - depth_b, mid + depth_a)
     slack = 1e-9 * tick + 4 * np.finfo(float).eps * mid
     assert abs(bid / tick - round(bid / tick)) < 1e-6
     assert abs(ask / tick - round(ask / tick)) < 1e-6
@@ -165,7 +166,7 @@ def test_tick_snapping_properties(mid, depth_b, depth_a, tick, on_grid):
         assert bid <= mid
     if depth_a >= 0:
         assert ask >= mid
-    arr = dyn._snap(_ArrayOps, np.array([mid]), np.array([mid - depth_b]),
+    arr = tick_component.snap(ArrayOps, np.array([mid]), np.array([mid - depth_b]),
                     np.array([mid + depth_a]))
     assert arr[0][0] == bid and arr[1][0] == ask
 
@@ -320,7 +321,9 @@ def test_base_config_adds_no_info_keys_and_no_observation_columns():
     assert obs.shape == (3,)
     assert set(info) == {"mid", "cash", "inventory", "wealth", "bid", "ask", "bid_filled",
                          "ask_filled", "step"}
-    assert not env.dynamics.general
+    assert env.dynamics.info_keys == () and env.dynamics.features == ()
+    assert [c.name for c in env.dynamics.components] == [
+        "fixed", "gbm", "constant", "exponential", "poisson"]
 
 
 @pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
@@ -423,7 +426,7 @@ def test_replay_reproduces_the_series_exactly(env_kind):
         if env_kind == "scalar":
             env = MarketMakingEnv(**kw)
             env.reset(seed=episode)
-            mids = [env._state.mid]
+            mids = [env.get_state()["market"].mid]
             for _ in range(50):
                 mids.append(env.step(np.array([0.5, 0.5]))[-1]["mid"])
             mids = np.array(mids)[:, None]
@@ -440,11 +443,12 @@ def test_replay_offsets_are_random_per_episode_and_cover_the_range():
     series = np.arange(1.0, 61.0)  # prices 1..60 identify their index
     env = MarketMakingEnv(mid_model="abm", replay=series, n_steps=10)
     env.reset(seed=0)
-    starts = {env._state.offset}
+    starts = {env.get_state()["market"].parts["offset"]}
     for _ in range(300):
-        env.reset()
-        starts.add(env._state.offset)
-        assert env._state.mid == series[env._state.offset]
+        _, info = env.reset()
+        offset = env.get_state()["market"].parts["offset"]
+        starts.add(offset)
+        assert info["mid"] == series[offset]
     assert starts == set(range(0, 50))  # 0 .. L - n_steps - 1
     venv = MarketMakingVectorEnv(500, mid_model="abm", replay=series, n_steps=10)
     _, info = venv.reset(seed=0)
@@ -455,7 +459,7 @@ def test_replay_offsets_are_random_per_episode_and_cover_the_range():
     # a series of exactly n_steps + 1 prices always starts at 0
     short = MarketMakingEnv(mid_model="abm", replay=series[:11], n_steps=10)
     short.reset(seed=3)
-    assert short._state.offset == 0
+    assert short.get_state()["market"].parts["offset"] == 0
 
 
 def test_replay_with_frictions_and_flow_features():
