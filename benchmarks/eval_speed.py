@@ -1,4 +1,5 @@
-"""Wall time of ``train.evaluate.evaluate``: Avellaneda-Stoikov on 10,000 default episodes.
+"""Wall time of ``train.evaluation.harness.evaluate``: Avellaneda-Stoikov on 10,000 default
+episodes.
 
 Run: ``.venv/bin/python benchmarks/eval_speed.py`` (``--episodes``, ``--repeats``,
 ``--preset`` to change the case). The target of the evaluation issue is under 2 seconds.
@@ -20,7 +21,7 @@ import numpy as np
 
 from agents import FixedSpreadAgent
 from mm_env import MarketConfig, available_presets
-from train.evaluate import evaluate
+from train.evaluation.harness import evaluate
 
 
 def make_agent(config: MarketConfig) -> object:

@@ -6,7 +6,7 @@ Run (one training per preset, 30M steps, about 10-14 minutes each on 2 cores)::
     .venv/bin/python benchmarks/rich_ppo.py --preset alpha --run-dir runs/alpha
 
 or evaluate an existing run with ``--no-train``. The agent is trained with the default
-:class:`train.config.TrainConfig` except: the market is the preset with the
+:class:`train.sb3.config.TrainConfig` except: the market is the preset with the
 ``inventory_penalty`` reward (``--phi``: a running penalty so that the agent trades PnL for
 risk as a Sharpe-minded market maker would; default :data:`PHI` per preset — on ``alpha``,
 phi = 0.02 and 0.5 gave agents that beat AS on mean PnL but not on Sharpe; the episode PnL
@@ -17,7 +17,8 @@ extras (the alpha signal) added to the network's features.
 On ``--episodes`` held-out episodes with common random numbers it prints PPO's mean PnL and
 Sharpe (per-episode mean / std of PnL), AS's at every gamma of a sweep, and PPO's paired
 difference to the best AS gamma *for each metric, picked on the same episodes* (which favours
-AS), with its standard error and ``z = diff / se`` (:func:`train.stats.paired_difference`).
+AS), with its standard error and ``z = diff / se``
+(:func:`train.evaluation.stats.paired_difference`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from pathlib import Path
 
 from agents import AvellanedaStoikovAgent
 from mm_env import MarketConfig, observation_names
-from train.config import TrainConfig
-from train.evaluate import evaluate
-from train.sb3_policy import load_policy
-from train.stats import paired_difference, sharpe_ratio
-from train.trainer import train
+from train.evaluation.harness import evaluate
+from train.evaluation.stats import paired_difference, sharpe_ratio
+from train.sb3.config import TrainConfig
+from train.sb3.model_dir import load_policy
+from train.sb3.trainer import train
 
 GAMMAS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: Default running inventory penalty of the training reward, per preset.

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/rich_presets.py`` (``--episodes`` per evaluat
 10,000; about 10 seconds on one core).
 
 On the ``adverse`` and ``alpha`` presets AS is no longer nearly optimal. This script shows it
-with the evaluation harness (:func:`train.compare.compare`, common random numbers):
+with the evaluation harness (:func:`train.evaluation.compare.compare`, common random numbers):
 
 1. AS is evaluated at every gamma of :data:`GAMMAS` on the evaluation episodes, and the best
    gamma is picked *on those same episodes*, separately for mean PnL and for Sharpe (which
@@ -13,7 +13,8 @@ with the evaluation harness (:func:`train.compare.compare`, common random number
    grid (the grid point whose smaller relative gain over the best AS, in mean PnL and in
    Sharpe, is largest), then evaluated once on the evaluation episodes (``--seed``);
 3. the table gives the heuristic's mean PnL and Sharpe (per-episode mean/std), the best AS's,
-   the paired difference and its standard error (:mod:`train.stats`), and ``z = diff / se``.
+   the paired difference and its standard error (:mod:`train.evaluation.stats`), and ``z = diff /
+   se``.
 
 Heuristics (actions ``[bid_depth, ask_depth]``, both built on the AS quotes of gamma ``g``):
 
@@ -33,7 +34,7 @@ import numpy as np
 
 from agents import AvellanedaStoikovAgent
 from mm_env import MarketConfig
-from train.compare import compare
+from train.evaluation.compare import compare
 
 GAMMAS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 Policy = Callable[[np.ndarray], np.ndarray]

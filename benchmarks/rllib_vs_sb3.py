@@ -30,15 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from train.config import TrainConfig
-from train.evaluate import evaluate
-from train.monitoring import eval_row, reference_rewards
-from train.rllib_config import RLlibConfig
+from train.evaluation.harness import evaluate
+from train.rllib.config import RLlibConfig
+from train.sb3.callbacks import eval_row, reference_rewards
+from train.sb3.config import TrainConfig
 
 
 def sb3_run(steps: int, episodes: int, seed: int, root: Path) -> tuple[float, dict]:
-    from train.sb3_policy import load_policy
-    from train.trainer import train
+    from train.sb3.model_dir import load_policy
+    from train.sb3.trainer import train
 
     cfg = TrainConfig(total_timesteps=steps, eval_freq=0, checkpoint_freq=0, tensorboard=False)
     result = train(cfg, root / "sb3")
@@ -49,7 +49,7 @@ def sb3_run(steps: int, episodes: int, seed: int, root: Path) -> tuple[float, di
 
 
 def rllib_run(steps: int, runners: int, episodes: int, seed: int) -> tuple[float, dict, dict]:
-    from train.rllib_train import build_algo, current_policy
+    from train.rllib.trainer import build_algo, current_policy
 
     cfg = RLlibConfig(total_timesteps=steps, num_env_runners=runners,
                       num_envs_per_env_runner=1000 // max(1, runners))

@@ -40,11 +40,11 @@ from matplotlib.figure import Figure
 from agents import AvellanedaStoikovAgent, DiscreteOptimalAgent, FixedSpreadAgent, OptimalAgent
 from agents.lattice import evaluate_on_lattice
 from mm_env import MarketMakingVectorEnv
-from train.config import TrainConfig
-from train.evaluate import evaluate
-from train.sb3_policy import load_policy
-from train.score import optimality_score, paired_gap
-from train.trainer import train
+from train.evaluation.harness import evaluate
+from train.evaluation.score import optimality_score, paired_gap
+from train.sb3.config import TrainConfig
+from train.sb3.model_dir import load_policy
+from train.sb3.trainer import train
 
 GAMMAS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 

@@ -1,12 +1,13 @@
 """PPO on mm_env's native vector env, in the single-file style of CleanRL.
 
 Follows CleanRL's ``ppo_continuous_action.py`` (https://docs.cleanrl.dev/rl-algorithms/ppo/)
-with Gymnasium 1.x's vector API and no dependency beyond torch and the project: the
-arguments are the fields of ``Args`` (their docstrings are the ``--help`` text), then the
-agent, then ``main`` from top to bottom: env setup, rollout, GAE, PPO update, and a final
-evaluation of the deterministic policy next to the exactly optimal one (``agents``) on the
-same episodes. 1.5M steps (about 110 s on 2 CPU cores) reach 65.6 against the optimum's
-66.7 on the default ``penalty`` task (docs/frameworks.md quotes the output).
+with Gymnasium 1.x's vector API and no dependency beyond torch, tyro and the project: the
+arguments are the fields of ``Args``, read by ``tyro.cli`` (their docstrings are the
+``--help`` text), then the agent, then ``main`` from top to bottom: env setup, rollout,
+GAE, PPO update, and a final evaluation of the deterministic policy next to the exactly
+optimal one (``agents``) on the same episodes. 1.5M steps (about 110 s on 2 CPU cores)
+reach 65.6 against the optimum's 66.7 on the default ``penalty`` task (docs/frameworks.md
+quotes the output).
 
     .venv/bin/python examples/cleanrl_ppo.py --help
     .venv/bin/python examples/cleanrl_ppo.py --total-timesteps 1500000
@@ -26,13 +27,8 @@ termination (the env's horizon) gets no bootstrap. (The alternative, ``autoreset
 
 from __future__ import annotations
 
-import argparse
-import ast
-import dataclasses
-import itertools
 import random
 import time
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.optim as optim
+import tyro
 from gymnasium.vector import AutoresetMode
 from torch.distributions.normal import Normal
 
@@ -109,40 +106,10 @@ class Args:
     """episodes of the final deterministic evaluation (0: skip it)"""
 
 
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of dataclass ``cls`` (what tyro turns into --help)."""
-    tree = ast.parse(Path(__file__).read_text())
-    body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
-    docs = {}
-    for node, after in itertools.pairwise(body.body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            docs[node.target.id] = after.value.value
-    return docs
-
-
 def parse_args(argv: list[str] | None = None) -> Args:
-    """``Args`` from the command line: ``--field-name VALUE``, ``--flag/--no-flag``."""
-    parser = argparse.ArgumentParser(
-        description=(__doc__ or "").split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    docs, types = field_docs(Args), typing.get_type_hints(Args)
-    for field in dataclasses.fields(Args):
-        flag = "--" + field.name.replace("_", "-")
-        if types[field.name] is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
-                                default=field.default, help=docs[field.name])
-        else:
-            parser.add_argument(flag, type=types[field.name], default=field.default,
-                                metavar=types[field.name].__name__.upper(),
-                                help=docs[field.name])
-    return Args(**vars(parser.parse_args(argv)))
+    """``Args`` from the command line with tyro, as CleanRL does: ``--field-name VALUE``,
+    ``--flag/--no-flag``; the field docstrings are the ``--help``."""
+    return tyro.cli(Args, args=argv, description=(__doc__ or "").split("\n\n")[0])
 
 
 def layer_init(layer: nn.Linear, std: float = np.sqrt(2), bias_const: float = 0.0) -> nn.Linear:

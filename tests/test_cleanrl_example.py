@@ -3,7 +3,10 @@ autoreset handling and a short training run, in-process and as a script."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import importlib.util
+import itertools
 import math
 import re
 import subprocess
@@ -43,13 +46,31 @@ def example() -> ModuleType:
     return module
 
 
-def test_help_shows_every_field_with_its_docstring(example, capsys):
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring under each field of dataclass ``cls`` (what tyro turns into --help)."""
+    tree = ast.parse(SCRIPT.read_text())
+    body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
+    docs = {}
+    for node, after in itertools.pairwise(body.body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = after.value.value
+    return docs
+
+
+def test_help_shows_every_field_with_its_docstring(example, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # tyro's help box: one line per option
     with pytest.raises(SystemExit) as exit_info:
         example.parse_args(["--help"])
     assert exit_info.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
-    docs = example.field_docs(example.Args)
-    for field in example.dataclasses.fields(example.Args):
+    text = " ".join(capsys.readouterr().out.split())
+    docs = field_docs(example.Args)
+    for field in dataclasses.fields(example.Args):
         assert "--" + field.name.replace("_", "-") in text
         assert " ".join(docs[field.name].split()) in text, field.name
 

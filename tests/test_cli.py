@@ -11,9 +11,9 @@ from importlib import metadata
 import pytest
 
 from mm_env import MarketConfig
-from train.cli import main, parse_overrides
-from train.evaluate import EvalSettings
-from train.report import load_comparison, load_evaluation, read_csv, read_json
+from train.cli.app import main, parse_overrides
+from train.evaluation.harness import EvalSettings
+from train.evaluation.report import load_comparison, load_evaluation, read_csv, read_json
 
 FAST = ["--episodes", "50", "--set", "n_steps=20", "--no-progress"]
 

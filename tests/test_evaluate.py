@@ -11,11 +11,11 @@ import pytest
 
 from agents import FixedSpreadAgent
 from mm_env import MarketConfig, MarketMakingVectorEnv
-from train import stats
-from train.compare import DEFAULT_GAMMAS, compare, sweep
-from train.evaluate import EvalSettings, chunk_seeds, evaluate
-from train.policy_adapter import as_policy
-from train.report import (
+from train.evaluation import stats
+from train.evaluation.compare import DEFAULT_GAMMAS, compare, sweep
+from train.evaluation.harness import EvalSettings, chunk_seeds, evaluate
+from train.evaluation.policy_adapter import as_policy
+from train.evaluation.report import (
     format_comparison,
     format_evaluation,
     format_sweep,
@@ -29,7 +29,7 @@ from train.report import (
     save_sweep,
     write_json,
 )
-from train.stats import METRICS
+from train.evaluation.stats import METRICS
 
 # sigma = 0 and bernoulli fills: the mid never moves and each side of a fixed quote at
 # depth d fills independently with p = min(1, A e^(-k d) dt) per step, so

@@ -1,4 +1,4 @@
-"""The Gymnasium training wrappers of :mod:`train.gym_wrappers` (what RLlib and other
+"""The Gymnasium training wrappers of :mod:`train.wrappers` (what RLlib and other
 Gymnasium-based frameworks train on): feature selection with the fixed scaling, checked in
 closed form and against the SB3 ``VecSelectObservation``, and the martingale reward, checked
 step by step against an unwrapped twin env run from the same seed with the same actions
@@ -18,7 +18,7 @@ from gymnasium.utils.env_checker import check_env
 
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
 from train.features import compute_features
-from train.gym_wrappers import (
+from train.wrappers import (
     MartingaleReward,
     SelectFeatures,
     VectorMartingaleReward,
@@ -52,8 +52,8 @@ def random_actions(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
 # ------------------------------------------------------------------ SelectFeatures
 @pytest.mark.parametrize(("preset", "changes", "pairs"), SCALED_MARKETS)
 def test_select_features_is_the_fixed_scaling_in_closed_form(preset, changes, pairs):
-    from train.sb3_vec_env import SB3VecEnv
-    from train.wrappers import VecSelectObservation, fixed_observation_scale
+    from train.sb3.vec_env import SB3VecEnv
+    from train.sb3.wrappers import VecSelectObservation, fixed_observation_scale
 
     config = MarketConfig.preset(preset, **changes)
     offset = np.array([p[0] for p in pairs])
@@ -362,7 +362,8 @@ def test_vector_martingale_reward_needs_next_step_autoreset(mode, name):
 )
 def test_martingale_reward_refuses_markets_whose_mid_moves_predictably(preset, changes, feature):
     config = market(preset, **changes)
-    message = rf"the market's features \[[^]]*'{feature}'[^]]*\] break .*train without it"
+    message = (rf"components \[[^]]*'{feature}'[^]]*\] move the mid predictably"
+               r".*martingale_reward=False")
     with pytest.raises(ValueError, match=message):
         MartingaleReward(MarketMakingEnv(config))
     with pytest.raises(ValueError, match=message):

@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 from agents import AvellanedaStoikovAgent, FixedSpreadAgent, OptimalAgent
 from mm_env import MarketConfig
 from train import plots
-from train.cli import main
-from train.compare import compare, sweep
-from train.evaluate import EvalSettings, evaluate
+from train.cli.app import main
+from train.evaluation.compare import compare, sweep
+from train.evaluation.harness import EvalSettings, evaluate
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CFG = MarketConfig.preset("default", n_steps=20)

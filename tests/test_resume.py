@@ -10,6 +10,7 @@ process (``mm-env train --resume RUN_DIR`` then finishes it).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,11 +29,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
-from train.checkpoint import CHECKPOINTS, LATEST, RESUME_FILE, latest_checkpoint
-from train.cli import main
-from train.config import TrainConfig
-from train.sb3_policy import META_FILE, MODEL_FILE, VECNORM_FILE
-from train.trainer import CONFIG_FILE, TrainResult, resume, train
+from train.cli.app import main
+from train.sb3.checkpoint import CHECKPOINTS, LATEST, RESUME_FILE, latest_checkpoint
+from train.sb3.config import TrainConfig
+from train.sb3.model_dir import META_FILE, MODEL_FILE, VECNORM_FILE
+from train.sb3.trainer import CONFIG_FILE, TrainResult, resume, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
@@ -98,6 +100,25 @@ def assert_same_state(a: TrainResult, b: TrainResult) -> None:
     np.testing.assert_array_equal(a.model._last_obs, b.model._last_obs)
 
 
+def assert_same_tree(x: Any, y: Any) -> None:
+    """Equal nested dicts / sequences of arrays and plain values (an env snapshot)."""
+    if isinstance(x, dict):
+        assert isinstance(y, dict) and x.keys() == y.keys()
+        for key in x:
+            assert_same_tree(x[key], y[key])
+    elif isinstance(x, (tuple, list)):
+        assert isinstance(y, (tuple, list)) and len(x) == len(y)
+        for a, b in zip(x, y, strict=True):
+            assert_same_tree(a, b)
+    elif isinstance(x, (np.ndarray, np.generic, int, float)):
+        np.testing.assert_array_equal(x, y)
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type) and not hasattr(x, "to_dict"):
+        assert type(x) is type(y)
+        assert_same_tree(dataclasses.asdict(x), dataclasses.asdict(y))  # type: ignore[arg-type]
+    else:
+        assert x == y
+
+
 def assert_same_run_dir(a: Path, b: Path) -> None:
     assert eval_rows(a) == eval_rows(b)
     for name in ("final", "best"):
@@ -107,9 +128,7 @@ def assert_same_run_dir(a: Path, b: Path) -> None:
     assert ca is not None and cb is not None and ca.name == cb.name
     sa = pickle.loads((ca / RESUME_FILE).read_bytes())
     sb = pickle.loads((cb / RESUME_FILE).read_bytes())
-    assert sa["env_rng"] == sb["env_rng"]
-    for x, y in zip(sa["market_state"], sb["market_state"], strict=True):
-        np.testing.assert_array_equal(x, y)
+    assert_same_tree(sa["env"], sb["env"])  # the vector env's get_state() snapshot
     np.testing.assert_array_equal(sa["numpy_rng"][1], sb["numpy_rng"][1])
     assert torch.equal(sa["torch_rng"], sb["torch_rng"])
 
@@ -248,7 +267,7 @@ def test_latest_pointing_to_an_incomplete_checkpoint_is_a_clear_error(tmp_path):
 KILL_MID_WRITE = """
 import os, signal, sys
 from stable_baselines3.common.vec_env import VecNormalize
-from train.cli import main
+from train.cli.app import main
 
 real_save, calls = VecNormalize.save, []
 
@@ -337,7 +356,7 @@ def test_kill_and_resume_from_the_command_line(tmp_path, capfd, caplog):
     assert isinstance(pickle.loads((ckpt / RESUME_FILE).read_bytes()), dict)
 
     # mm-env train --resume RUN_DIR (in this process: a second interpreter start is slow)
-    caplog.set_level(logging.INFO, logger="train.trainer")
+    caplog.set_level(logging.INFO, logger="train.sb3.trainer")
     assert main(["train", "--resume", str(run)]) == 0
     out, _ = capfd.readouterr()
     assert "trained 6400 steps" in out and f"from {ckpt.name}" in caplog.text

@@ -548,7 +548,7 @@ def test_as_is_clearly_suboptimal_on_the_new_presets(preset):
     the same episodes) by more than 3 paired standard errors, on mean PnL and on Sharpe
     (``benchmarks/rich_presets.py`` is the full version)."""
     from agents import AvellanedaStoikovAgent
-    from train.compare import compare
+    from train.evaluation.compare import compare
 
     cfg = MarketConfig.preset(preset)
     gamma = 0.2

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from mm_env import MarketConfig, MarketMakingVectorEnv
-from train.evaluate import evaluate
-from train.monitoring import reference_rewards
-from train.rllib_config import RLlibConfig
-from train.score import paired_gap
+from train.evaluation.harness import evaluate
+from train.evaluation.score import paired_gap
+from train.rllib.config import RLlibConfig
+from train.sb3.callbacks import reference_rewards
 
 pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("keep_torch_threads")]
 
@@ -52,7 +52,7 @@ def ray_local() -> Iterator[None]:
 
 
 def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local):
-    from train.rllib_train import build_algo, current_policy
+    from train.rllib.trainer import build_algo, current_policy
 
     cfg = TINY.replace(overrides={"n_steps": 50, "phi": 0.05}, num_envs_per_env_runner=64,
                        n_steps=10, minibatch_size=64)
@@ -89,7 +89,7 @@ def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local)
 @pytest.fixture(scope="module")
 def trained_run(ray_local, tmp_path_factory) -> tuple[Path, float, np.ndarray]:
     """A 150k-step run, and the untrained policy's held-out rewards (same seed)."""
-    from train.rllib_train import build_algo, current_policy, train_rllib
+    from train.rllib.trainer import build_algo, current_policy, train_rllib
 
     algo = build_algo(TINY)
     try:
@@ -119,7 +119,7 @@ def test_a_short_run_learns_and_writes_its_run_directory(trained_run):
     assert [int(r["timesteps"]) for r in evals] == [75_000, 150_000]
     assert all(math.isfinite(float(r["score"])) for r in evals)
     # learning: the trained policy beats its own untrained network on the same episodes
-    from train.rllib_policy import load_rllib_policy
+    from train.rllib.policy import load_rllib_policy
 
     policy = load_rllib_policy(run)
     trained = evaluate(policy, TINY.market(), TINY.eval_episodes,
@@ -131,7 +131,7 @@ def test_a_short_run_learns_and_writes_its_run_directory(trained_run):
 
 
 def test_saved_policy_checks_the_market_and_the_directory(trained_run, tmp_path):
-    from train.rllib_policy import load_rllib_policy
+    from train.rllib.policy import load_rllib_policy
 
     run, _, _ = trained_run
     policy = load_rllib_policy(run / "policy", config=TINY.market())
@@ -143,7 +143,7 @@ def test_saved_policy_checks_the_market_and_the_directory(trained_run, tmp_path)
 
 
 def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
-    from train.cli import main
+    from train.cli.app import main
 
     run, _, _ = trained_run
     code = main(["compare", "--policy", f"rllib:path={run}", "--policy", "optimal",
@@ -155,7 +155,7 @@ def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
 
 
 def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys, monkeypatch):
-    from train.cli import main
+    from train.cli.app import main
 
     monkeypatch.chdir(tmp_path)  # a relative run directory (RLlib saves to absolute paths)
     out_dir = tmp_path / "cli"
@@ -170,7 +170,7 @@ def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys, monkeypatch):
     assert cfg.net_arch == (16, 16) and cfg.market().n_steps == 20
     assert (out_dir / "policy" / "meta.json").is_file()
     with pytest.raises(ValueError, match="is not empty"):
-        from train.rllib_train import train_rllib
+        from train.rllib.trainer import train_rllib
 
         train_rllib(cfg, out_dir)
 
@@ -178,7 +178,7 @@ def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys, monkeypatch):
 def test_tune_sweep_scores_each_trial_with_the_harness(ray_local, tmp_path):
     from ray import tune
 
-    from train.rllib_tune import BEST_FILE, RESULTS_FILE, tune_rllib
+    from train.rllib.tune import BEST_FILE, RESULTS_FILE, tune_rllib
 
     base = TINY.replace(total_timesteps=10_000, num_envs_per_env_runner=100, n_steps=25,
                         minibatch_size=500, num_epochs=2, eval_episodes=300, net_arch=(16,))
@@ -238,8 +238,8 @@ class _Interrupted(Exception):
 
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path, monkeypatch,
                                                               capsys):
-    import train.rllib_train as rt
-    from train.cli import main
+    import train.rllib.trainer as rt
+    from train.cli.app import main
 
     cfg = TINY.replace(total_timesteps=25_000, num_envs_per_env_runner=100, n_steps=25,
                        minibatch_size=500, num_epochs=1, eval_freq=10_000,
@@ -285,7 +285,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path
     # the rows after the checkpoint (iteration 7) are redone once, none duplicated
     assert rows("progress.csv") == [2500 * i for i in range(1, 11)]
     assert rows("eval.csv") == [10_000, 20_000, 25_000]
-    from train.rllib_policy import load_rllib_policy
+    from train.rllib.policy import load_rllib_policy
 
     assert load_rllib_policy(run).config == cfg.market()
     assert rt.json.loads((run / "policy" / "meta.json").read_text())["num_timesteps"] == 25_000

@@ -1,5 +1,5 @@
-"""The RLlib side that runs without Ray: the env creator :func:`train.rllib_env.make_env`
-(wrapper chain, market, errors), :class:`train.rllib_config.RLlibConfig` (validation
+"""The RLlib side that runs without Ray: the env creator :func:`train.rllib.env.make_env`
+(wrapper chain, market, errors), :class:`train.rllib.config.RLlibConfig` (validation
 messages, train batch, TOML round trip, env_config) and the ``mm-env rllib-train`` /
 ``mm-env rllib-tune`` commands (help, the install hint when Ray is missing, option
 precedence with the training function replaced by a stub, ``--grid`` parsing).
@@ -20,21 +20,21 @@ import pytest
 from gymnasium.wrappers import NormalizeReward
 from gymnasium.wrappers.vector import NormalizeReward as VectorNormalizeReward
 
-import train.rllib_train
+import train.rllib.trainer
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
-from train import cli_rllib
-from train.cli import main
-from train.cli_rllib import parse_grid
+from train.cli import rllib as cli_rllib
+from train.cli.app import main
+from train.cli.rllib import parse_grid
 from train.features import compute_features
-from train.gym_wrappers import (
+from train.rllib.config import RLlibConfig
+from train.rllib.env import make_env, register, require_ray
+from train.rllib.trainer import RLlibResult
+from train.wrappers import (
     MartingaleReward,
     SelectFeatures,
     VectorMartingaleReward,
     VectorSelectFeatures,
 )
-from train.rllib_config import RLlibConfig
-from train.rllib_env import make_env, register, require_ray
-from train.rllib_train import RLlibResult
 
 SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
 FEATURES = ["time_remaining", "sqrt_time_remaining", "inventory"]
@@ -140,7 +140,7 @@ def test_make_env_errors():
         make_env({"overrides": {"sigma": -1.0}, "num_envs": 2})
     with pytest.raises(ValueError, match=r"obs_features \['signal'\] are not observed"):
         make_env({"preset": "penalty", "obs_features": ["signal"]})
-    with pytest.raises(ValueError, match=r"the market's features .*'adverse_selection'"):
+    with pytest.raises(ValueError, match=r"'adverse_selection'\] move the mid predictably"):
         make_env({"preset": "adverse", "martingale_reward": True, "num_envs": 2})
 
 
@@ -191,7 +191,7 @@ BAD_CONFIGS = [
       for name in ("num_env_runners", "eval_freq", "seed", "eval_seed", "num_cpus",
                    "torch_threads")),
     ({"martingale_reward": True, "preset": "adverse"},
-     r"martingale reward assumes .*\['adverse_selection'\]"),
+     r"martingale reward .*\['adverse_selection'\] move the mid predictably"),
     ({"seed": "1"}, r"seed must be an integer >= 0, got '1'"),
     ({"eval_episodes": 1}, r"eval_episodes must be an integer >= 2, got 1"),
     ({"gamma": 1.5}, r"gamma must be in \[0.0, 1.0\], got 1.5"),
@@ -372,7 +372,7 @@ def test_rllib_train_option_precedence(capsys, tmp_path, monkeypatch):
         ])
 
     monkeypatch.setattr(cli_rllib, "require_ray", lambda: None)
-    monkeypatch.setattr(train.rllib_train, "train_rllib", fake_train)
+    monkeypatch.setattr(train.rllib.trainer, "train_rllib", fake_train)
     base = RLlibConfig(seed=9, gamma=0.95, learning_rate=5e-4, overrides={"phi": 0.2},
                        n_steps=20, num_envs_per_env_runner=8, minibatch_size=80)
     base.save(tmp_path / "base.toml")
@@ -470,7 +470,7 @@ def test_parse_grid_errors(items, message):
 
 
 def test_resume_errors_before_starting_ray(tmp_path):
-    from train.rllib_train import resume_rllib
+    from train.rllib.trainer import resume_rllib
 
     with pytest.raises(ValueError, match="is not an RLlib run directory"):
         resume_rllib(tmp_path)
@@ -480,7 +480,7 @@ def test_resume_errors_before_starting_ray(tmp_path):
 
 
 def test_rllib_train_needs_out_or_resume(capsys, monkeypatch):
-    import train.cli_rllib as cli_rllib
+    import train.cli.rllib as cli_rllib
 
     monkeypatch.setattr(cli_rllib, "require_ray", lambda: None)
     assert main(["rllib-train"]) == 2
@@ -493,7 +493,7 @@ def test_a_finished_run_resumes_as_is_from_a_checkpoint_left_mid_replace(tmp_pat
     finished (policy saved at its last step), returns without starting Ray."""
     import json
 
-    from train.rllib_train import STATE_FILE, resume_rllib
+    from train.rllib.trainer import STATE_FILE, resume_rllib
 
     cfg = RLlibConfig(total_timesteps=1000, num_envs_per_env_runner=10, n_steps=10,
                       minibatch_size=50)
@@ -513,7 +513,7 @@ def test_a_finished_run_resumes_as_is_from_a_checkpoint_left_mid_replace(tmp_pat
 
 
 def test_a_trial_keeps_the_train_batch_and_samples_in_its_own_process():
-    from train.rllib_tune import apply_params
+    from train.rllib.tune import apply_params
 
     base = RLlibConfig(num_env_runners=4, num_envs_per_env_runner=250, n_steps=40)
     trial = apply_params(base, {"overrides.phi": 0.2, "gamma": 0.99})
@@ -559,7 +559,7 @@ class _FakeModule:
 
 def test_rllib_policy_clips_each_component_to_the_action_space():
     from mm_env import MarketConfig
-    from train.rllib_policy import RLlibPolicy
+    from train.rllib.policy import RLlibPolicy
 
     market = MarketConfig.preset("penalty", size_action=True, max_order_size=5.0)
     policy = RLlibPolicy(_FakeModule([-50.0, 0.7, 9.0]), market, ("time_remaining", "inventory"))

@@ -27,8 +27,8 @@ from stable_baselines3.common.vec_env.util import obs_space_info
 import mm_env
 from agents.simple import FixedSpreadAgent
 from mm_env import MarketConfig, MarketMakingVectorEnv
-from train.sb3_vec_env import SB3VecEnv
-from train.wrappers import VecMartingaleReward, VecSelectObservation, fixed_observation_scale
+from train.sb3.vec_env import SB3VecEnv
+from train.sb3.wrappers import VecMartingaleReward, VecSelectObservation, fixed_observation_scale
 
 N_STEPS = 5
 # A small task with non-trivial fills: the penalty market in 20 steps, A dt = 1.

@@ -18,16 +18,16 @@ import torch
 
 from agents.simple import RandomAgent
 from mm_env import MarketConfig
-from train.algorithms import LinearSchedule, algorithm_class, algorithm_kwargs, learning_rate
-from train.checkpoint import CHECKPOINTS, KEEP, LATEST, RESUME_FILE, latest_checkpoint
-from train.cli import main
-from train.config import TrainConfig
-from train.env_stack import make_env_stack
-from train.evaluate import evaluate
-from train.monitoring import EVAL_COLUMNS, CurrentPolicy
-from train.sb3_policy import META_FILE, MODEL_FILE, VECNORM_FILE, TrainedPolicy, load_policy
-from train.score import paired_gap
-from train.trainer import CONFIG_FILE, TrainResult, resume, train
+from train.cli.app import main
+from train.evaluation.harness import evaluate
+from train.evaluation.score import paired_gap
+from train.sb3.algorithms import LinearSchedule, algorithm_class, algorithm_kwargs, learning_rate
+from train.sb3.callbacks import EVAL_COLUMNS, CurrentPolicy
+from train.sb3.checkpoint import CHECKPOINTS, KEEP, LATEST, RESUME_FILE, latest_checkpoint
+from train.sb3.config import TrainConfig
+from train.sb3.env_stack import make_env_stack
+from train.sb3.model_dir import META_FILE, MODEL_FILE, VECNORM_FILE, TrainedPolicy, load_policy
+from train.sb3.trainer import CONFIG_FILE, TrainResult, resume, train
 
 # The penalty market in 20 steps with A dt = 1 (non-trivial fill probabilities): PPO gets
 # close to the exact optimum in about 60k steps.
@@ -442,7 +442,7 @@ def test_cli_train_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--out", str(tmp_path / "r"), "--net-arch", "a,b"])
     _, err = capsys.readouterr()
-    assert "net_arch takes comma-separated int values" in err
+    assert "net_arch must be an integer, got 'a'" in err
 
 
 def test_cli_train_help_lists_every_field(capsys):
@@ -458,8 +458,8 @@ def test_cli_train_help_lists_every_field(capsys):
 def test_cli_sb3_spec_loads_a_model_directory_with_its_preprocessing(tiny_run, tmp_path):
     """`mm-env evaluate --policy sb3:path=RUN/final` uses load_policy (feature selection and
     scaling), so it reproduces evaluate() of the loaded policy exactly."""
-    from train.cli import main as cli_main
-    from train.evaluate import evaluate
+    from train.cli.app import main as cli_main
+    from train.evaluation.harness import evaluate
 
     cfg, run, _ = tiny_run
     market = cfg.market()

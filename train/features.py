@@ -7,28 +7,32 @@ A feature is a base observation component (``time_remaining``, ``inventory``, ``
   (the price can move by ``sigma sqrt(T - t)`` before the end). It stretches the last part of
   the episode, where the optimal quotes change fastest, so a small network resolves it.
 
-Training (:class:`train.wrappers.VecSelectObservation`) and loading
-(:class:`train.sb3_policy.TrainedPolicy`) both build the network's input with
+Training (:class:`train.wrappers.FeatureTransform`, in the Gymnasium and the SB3 wrappers)
+and loading (:class:`train.sb3.model_dir.TrainedPolicy`) both build the network's input with
 :func:`compute_features`, so a saved model always sees what it was trained on.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mm_env import OBSERVATION_NAMES, MarketConfig, observation_names
-
-#: Optional observation components a market can append (``MarketConfig.obs_extras``).
-EXTRA_NAMES: tuple[str, ...] = ("signal", "flow_imbalance", "realized_vol")
+from mm_env import (
+    OBS_EXTRAS,
+    OBSERVATION_NAMES,
+    MarketConfig,
+    observation_names,
+    observation_scales,
+)
 
 _DERIVED: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sqrt_time_remaining": lambda obs: np.sqrt(np.maximum(obs[..., 0], 0.0)),
 }
 
 #: Every feature name accepted by ``TrainConfig.obs_features``.
-FEATURE_NAMES: tuple[str, ...] = (*OBSERVATION_NAMES, *EXTRA_NAMES, *_DERIVED)
+FEATURE_NAMES: tuple[str, ...] = (*OBSERVATION_NAMES, *OBS_EXTRAS, *_DERIVED)
 
 
 def check_features(features: Sequence[str]) -> tuple[str, ...]:
@@ -67,19 +71,15 @@ def compute_features(
 
 
 def fixed_scale(name: str, config: MarketConfig) -> tuple[float, float]:
-    """``(offset, scale)`` of one feature for the fixed scaling of :mod:`train.wrappers`:
-    time / T, inventory / min(limit, 10 sizes), mid as (S - S0) / (sigma_abs sqrt(T)), the
-    alpha signal / its stationary std, flow imbalance as is, realised vol around sigma."""
-    c = config
-    inventory = min(c.inventory_limit, 10.0 * c.order_size)
-    vol = max(c.price_sigma * float(np.sqrt(c.T)), 1e-12)
-    table = {
-        "time_remaining": (0.0, c.T),
-        "sqrt_time_remaining": (0.0, float(np.sqrt(c.T))),
-        "inventory": (0.0, inventory),
-        "mid": (c.S0, vol),
-        "signal": (0.0, max(getattr(c, "signal_std", 0.0), 1e-12)),
-        "flow_imbalance": (0.0, 1.0),
-        "realized_vol": (c.sigma, max(c.sigma, 1e-12)),
-    }
-    return table[name]
+    """``(offset, scale)`` of one feature for the fixed scaling of the training wrappers:
+    :func:`mm_env.observation_scales` for an observation component, ``(0, sqrt(T))`` for
+    ``sqrt_time_remaining``."""
+    if name == "sqrt_time_remaining":
+        return 0.0, math.sqrt(config.T)
+    scales = observation_scales(config)
+    if name not in scales:
+        raise ValueError(
+            f"feature {name!r} is not observed in this market (its observation is "
+            f"{list(scales)})"
+        )
+    return scales[name]

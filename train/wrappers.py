@@ -1,134 +1,223 @@
-"""SB3 ``VecEnv`` wrappers used in training (preprocessing lives in wrappers, not the env)."""
+"""The training preprocessing as Gymnasium wrappers, and its arithmetic, shared by every framework.
+
+Network input and training reward are computed here once, for SB3 (whose ``VecEnvWrapper`` s in
+:mod:`train.sb3.wrappers` call the same :class:`FeatureTransform` and
+:class:`MartingaleCorrection`), RLlib (:mod:`train.rllib.env`), CleanRL-style loops and TorchRL:
+
+- :class:`SelectFeatures` / :class:`VectorSelectFeatures`: keep some observation features
+  (:mod:`train.features`, e.g. ``time_remaining, sqrt_time_remaining, inventory``) with the
+  fixed affine scaling ``(x - offset) / scale`` of :func:`train.features.fixed_scale`.
+- :class:`MartingaleReward` / :class:`VectorMartingaleReward`: a training-only variance
+  reduction, the reward minus its zero-mean price noise ``q'(S' - S - E[S' - S | S])``, with
+  ``E[S' - S | S]`` from :func:`mm_env.mid_move_expectation`; every policy keeps its expected
+  return, so the optimal policy is unchanged. Evaluate on the env's own reward.
+
+The vector wrappers need the vector env's default next-step autoreset (RLlib's env runners use
+it too): on the step after an episode ends the env returns the new episode's first observation
+with reward 0, and the martingale correction is not applied to that step.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, SupportsFloat
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorObservationWrapper, VectorWrapper
 
-from mm_env import OBSERVATION_NAMES, MarketConfig, observation_names
+import mm_env
+from mm_env import MarketConfig, observation_names
 from train.features import check_available, check_features, compute_features, fixed_scale
-from train.sb3_vec_env import SB3VecEnv
+
+SCALINGS = ("fixed", "none")
 
 
-class VecSelectObservation(VecEnvWrapper):
-    """Keep only some observation features, e.g. ``("time_remaining", "inventory")``, and
-    optionally apply a fixed affine scaling ``(x - offset) / scale`` to them.
+def _market(env: gym.Env[Any, Any] | VectorEnv[Any, Any, Any]) -> MarketConfig:
+    config = getattr(env.unwrapped, "config", None)
+    if not isinstance(config, MarketConfig):
+        raise TypeError(
+            f"expected an mm_env environment (with a MarketConfig in .unwrapped.config), "
+            f"got {type(env.unwrapped).__name__}"
+        )
+    return config
 
-    Under an arithmetic mid with a PnL-type reward the mid's level carries no information
-    (the optimal quotes depend on time and inventory only), and feeding it to the network
-    only adds noise; dropping it is a modelling choice recorded with the saved model.
+
+class FeatureTransform:
+    """Feature selection and the affine scaling ``(x - offset) / scale``, as float32.
+
+    ``FeatureTransform(config, features, scaling)`` takes the offsets and scales of
+    ``scaling`` (``"fixed"``: :func:`train.features.fixed_scale`; ``"none"``: raw units);
+    ``offset`` and ``scale`` arrays, when given, are used as they are (SB3 model directories
+    store them in float32).
     """
 
     def __init__(
         self,
-        venv: VecEnv,
+        config: MarketConfig,
         features: Sequence[str],
+        scaling: str = "fixed",
+        *,
         offset: np.ndarray | None = None,
         scale: np.ndarray | None = None,
     ) -> None:
+        if scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {list(SCALINGS)}, got {scaling!r}")
         self.features = check_features(features)
-        base = venv.unwrapped
-        self.names: tuple[str, ...] = OBSERVATION_NAMES
-        if isinstance(base, SB3VecEnv):
-            check_available(self.features, base.config)
-            self.names = observation_names(base.config)
-        n = len(self.features)
-        self.offset = np.zeros(n, np.float32) if offset is None else np.asarray(offset, np.float32)
-        self.scale = np.ones(n, np.float32) if scale is None else np.asarray(scale, np.float32)
-        space = venv.observation_space
-        assert isinstance(space, spaces.Box)
-        low = (compute_features(space.low, self.features, self.names) - self.offset) / self.scale
-        high = (compute_features(space.high, self.features, self.names) - self.offset) / self.scale
-        sub = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        super().__init__(venv, observation_space=sub)
+        check_available(self.features, config)
+        self.names = observation_names(config)
+        if offset is None or scale is None:
+            offset, scale = fixed_offset_scale(config, self.features, scaling)
+        self.offset, self.scale = np.asarray(offset), np.asarray(scale)
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        assert isinstance(obs, np.ndarray)
-        return self.transform(obs)
-
-    def transform(self, obs: np.ndarray) -> np.ndarray:
-        """Select the features of raw observations ``(n, d)`` and apply the fixed scaling."""
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
         x = compute_features(obs, self.features, self.names)
         return ((x - self.offset) / self.scale).astype(np.float32)
 
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        assert isinstance(obs, np.ndarray)
-        for i in np.flatnonzero(done):
-            infos[i]["terminal_observation"] = self.transform(infos[i]["terminal_observation"])
-        return self.transform(obs), reward, done, infos
+    def space(self, base: spaces.Space[Any]) -> spaces.Box:
+        assert isinstance(base, spaces.Box)
+        low, high = self(base.low), self(base.high)
+        return spaces.Box(np.minimum(low, high), np.maximum(low, high), dtype=np.float32)
 
 
-def fixed_observation_scale(
-    config: MarketConfig, features: Sequence[str]
+def fixed_offset_scale(
+    config: MarketConfig, features: Sequence[str], scaling: str = "fixed", dtype: Any = np.float64
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(offset, scale)`` so that ``(feature - offset) / scale`` is O(1) for each feature.
+    """``(offset, scale)`` arrays of ``features`` for ``scaling`` (``"none"``: 0 and 1).
 
-    Fixed by the market config (:func:`train.features.fixed_scale`), not estimated from data:
-    unlike running statistics (``VecNormalize``), the network's input for a given state never
-    changes during training.
+    Fixed by the market config, not estimated from data: unlike running statistics, the
+    network's input for a given state never changes during training.
     """
-    pairs = [fixed_scale(f, config) for f in features]
-    offset = np.array([p[0] for p in pairs], dtype=np.float32)
-    scale = np.array([p[1] for p in pairs], dtype=np.float32)
-    return offset, scale
+    check_available(features, config)
+    pairs = [fixed_scale(f, config) if scaling == "fixed" else (0.0, 1.0) for f in features]
+    return (
+        np.array([p[0] for p in pairs], dtype=dtype),
+        np.array([p[1] for p in pairs], dtype=dtype),
+    )
 
 
-#: Market features under which the mid's conditional drift is not the one this wrapper removes.
-MID_EXPECTATION_UNKNOWN = ("ou", "replay", "adverse_selection", "signal")
+class SelectFeatures(gym.ObservationWrapper[np.ndarray, np.ndarray, np.ndarray]):
+    """The network-input features of an mm_env observation, optionally scaled.
 
-
-class VecMartingaleReward(VecEnvWrapper):
-    """Training-only variance reduction: remove the zero-mean price noise from the reward.
-
-    The PnL of a step is the spread captured plus ``q' (S' - S)``, ``q'`` being the inventory
-    held over the move. Its conditional mean given the state and the action is
-    ``q' E[S' - S | S]`` (``mu dt`` under ABM, ``S (e^(mu dt) - 1)`` under GBM), so replacing
-    ``q' (S' - S)`` by ``q' E[S' - S | S]`` leaves every policy's expected return, hence the
-    optimal policy, unchanged while removing most of the reward's variance. Use it to
-    train a risk-neutral objective (``pnl``, ``inventory_penalty``); always evaluate on the
-    env's own reward. Must wrap an :class:`SB3VecEnv` (possibly through a VecMonitor).
+    ``SelectFeatures(env, ("time_remaining", "sqrt_time_remaining", "inventory"))`` gives a
+    float32 observation of those three features divided by their fixed scales (T, sqrt(T),
+    min(inventory limit, 10 sizes)). ``scaling="none"`` keeps raw units.
     """
 
-    def __init__(self, venv: VecEnv) -> None:
-        super().__init__(venv)
-        base = venv.unwrapped
-        if not isinstance(base, SB3VecEnv):
-            raise ValueError(
-                f"VecMartingaleReward must wrap an SB3VecEnv, got {type(base).__name__}"
-            )
-        self.base = base
-        c = base.config
-        moving = sorted(set(c.features) & set(MID_EXPECTATION_UNKNOWN))
-        if moving:
-            raise ValueError(
-                f"martingale_reward assumes E[dS | S] = mu dt (abm) or S(e^(mu dt) - 1) (gbm), "
-                f"which the market's features {moving} break (they move the mid predictably); "
-                "train with martingale_reward=False"
-            )
-        self._gbm = c.mid_model == "gbm"
-        self._drift = float(np.expm1(c.mu * c.dt)) if self._gbm else c.mu * c.dt
-        self.mid = np.zeros(base.num_envs)
+    def __init__(
+        self, env: gym.Env[np.ndarray, np.ndarray], features: Sequence[str], scaling: str = "fixed"
+    ) -> None:
+        super().__init__(env)
+        self.transform = FeatureTransform(_market(env), features, scaling)
+        self.observation_space = self.transform.space(env.observation_space)
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        self.mid = np.array(self.base.last_info["mid"], dtype=np.float64)
-        return obs
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return self.transform(observation)
 
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        info = self.base.last_info
-        q, mid = info["inventory"], info["mid"]
-        if done.any():  # for finished envs last_info is the reset state: use the final one
-            q, mid = q.copy(), mid.copy()
-            for i in np.flatnonzero(done):
-                q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
-        expected = self.mid * self._drift if self._gbm else self._drift
-        reward = reward - (q * (mid - self.mid - expected)).astype(np.float32)
+
+class VectorSelectFeatures(VectorObservationWrapper):
+    """:class:`SelectFeatures` for :class:`mm_env.MarketMakingVectorEnv` (one numpy call)."""
+
+    def __init__(
+        self, env: VectorEnv[Any, Any, Any], features: Sequence[str], scaling: str = "fixed"
+    ) -> None:
+        super().__init__(env)
+        self.transform = FeatureTransform(_market(env), features, scaling)
+        self.single_observation_space = self.transform.space(env.single_observation_space)
+        self.observation_space = self.transform.space(env.observation_space)
+
+    def observations(self, observations: Any) -> Any:
+        return self.transform(observations)
+
+
+class MartingaleCorrection:
+    """The zero-mean price noise ``q'(S' - S - E[S' - S | S])`` of a step, for one market.
+
+    ValueError (saying to train with ``martingale_reward=False``) for a market whose mid
+    moves predictably, where ``E[S' - S | S]`` depends on more than the mid.
+    """
+
+    def __init__(self, config: MarketConfig) -> None:
+        try:
+            self.expectation = mm_env.mid_move_expectation(config)
+        except ValueError as exc:
+            raise ValueError(
+                f"the martingale reward removes E[S' - S | S] given the mid alone: {exc}; "
+                "train without it (martingale_reward=False)"
+            ) from None
+
+    def noise(self, inventory: Any, mid_before: Any, mid_after: Any) -> Any:
+        """``q' (S' - S - E[S' - S | S])`` (floats or arrays), ``q'`` the inventory held over
+        the move from ``mid_before`` to ``mid_after``."""
+        return inventory * (mid_after - mid_before - self.expectation.of(mid_before))
+
+
+class MartingaleReward(gym.Wrapper[np.ndarray, np.ndarray, np.ndarray, np.ndarray]):
+    """Training reward ``r - q'(S' - S - E[S' - S | S])`` for the scalar env.
+
+    Same expected return for every policy (so the same optimal policy), much less variance.
+    Evaluate on the env's own reward. See :class:`MartingaleCorrection`.
+    """
+
+    def __init__(self, env: gym.Env[np.ndarray, np.ndarray]) -> None:
+        super().__init__(env)
+        self.correction = MartingaleCorrection(_market(env))
+        self.mid = 0.0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.mid = float(info["mid"])
+        return obs, info
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        mid = float(info["mid"])
+        reward = float(reward) - self.correction.noise(float(info["inventory"]), self.mid, mid)
+        self.mid = mid
+        return obs, reward, terminated, truncated, info
+
+
+class VectorMartingaleReward(VectorWrapper):
+    """:class:`MartingaleReward` for the vector env in next-step autoreset mode."""
+
+    def __init__(self, env: VectorEnv[Any, Any, Any]) -> None:
+        super().__init__(env)
+        mode = env.metadata.get("autoreset_mode")
+        if mode != AutoresetMode.NEXT_STEP:
+            raise ValueError(
+                f"VectorMartingaleReward needs autoreset_mode NextStep (the vector env's "
+                f"default), got {mode}"
+            )
+        self.correction = MartingaleCorrection(_market(env))
+        self.mid = np.zeros(self.num_envs)
+        self.autoreset = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(
+        self, *, seed: Any = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        # seed: an int or None (gymnasium 1.2 also types a list of ints)
+        obs, info = self.env.reset(seed=seed, options=options)
+        mask = None if options is None else options.get("reset_mask")
+        # info["mid"] is every sub-env's current mid, reset or not (a partial reset keeps the
+        # others' state; the very first reset is a full one whatever the mask)
         self.mid = np.array(info["mid"], dtype=np.float64)
-        return obs, reward, done, infos
+        if mask is None:
+            self.autoreset[:] = False
+        else:
+            self.autoreset[np.asarray(mask, dtype=bool)] = False
+        return obs, info
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        mid = np.asarray(info["mid"], dtype=np.float64)
+        q = np.asarray(info["inventory"], dtype=np.float64)
+        noise = np.where(self.autoreset, 0.0, self.correction.noise(q, self.mid, mid))
+        reward = (np.asarray(reward, dtype=np.float64) - noise).astype(np.asarray(reward).dtype)
+        self.mid = mid.copy()
+        self.autoreset = np.logical_or(terminated, truncated)
+        return obs, reward, terminated, truncated, info

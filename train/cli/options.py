@@ -1,0 +1,167 @@
+"""The one generator from dataclasses to ``argparse`` options, used by every subcommand.
+
+:func:`add_dataclass_options` adds one ``--field-name`` option per field of a dataclass: the
+help is the field's ``metadata["doc"]`` (and its default), the value is parsed by
+:func:`train.values.parse_value` as the field's annotation says (``bool`` fields become
+``--flag/--no-flag``, ``tuple`` fields take comma-separated items), and ``metadata["flag"]``
+renames the option. :func:`from_options` builds the dataclass back from the parsed options,
+:func:`given_options` lists the ones given on the command line (for configs read from TOML
+first). Market parameters (``--set KEY=VALUE``) go through the same parser, typed by
+:class:`mm_env.MarketConfig`'s fields, with :meth:`mm_env.MarketConfig.field_docs` as help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from mm_env import PRESETS, MarketConfig, available_presets
+from train.values import parse_value
+
+
+class CLIError(ValueError):
+    """A user error: printed as ``mm-env: error: ...``, exit status 2."""
+
+
+def flag(f: dataclasses.Field[Any]) -> str:
+    """The option of field ``f``: ``--`` and its name (or ``metadata["flag"]``), kebab-case."""
+    return "--" + str(f.metadata.get("flag", f.name)).replace("_", "-")
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def value_type(kind: Any, name: str) -> Callable[[str], Any]:
+    """An argparse ``type=`` parsing the option ``name`` as ``kind`` (:func:`parse_value`)."""
+
+    def parse(text: str) -> Any:
+        try:
+            return parse_value(text, kind, name)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def add_dataclass_options(
+    parser: argparse._ActionsContainer,
+    cls: type,
+    *,
+    skip: Iterable[str] = (),
+    unset_is_none: bool = False,
+) -> None:
+    """One option per field of dataclass ``cls`` but ``skip``; see the module docstring.
+
+    ``unset_is_none``: an option not given parses as None (not the field's default), so
+    :func:`given_options` can tell which were given.
+    """
+    hints = typing.get_type_hints(cls)
+    skipped = set(skip)
+    for f in dataclasses.fields(cls):
+        if f.name in skipped:
+            continue
+        default, hint = _default(f), hints[f.name]
+        doc = f"{f.metadata.get('doc', '')} (default: {_show(default)})"
+        kw: dict[str, Any] = {"dest": f.name, "help": doc,
+                              "default": None if unset_is_none else default}
+        if hint is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            tuple_field = typing.get_origin(hint) is tuple
+            kw["metavar"] = "A,B,..." if tuple_field else f.name.upper()
+            kw["type"] = value_type(hint, f.name)
+        parser.add_argument(flag(f), **kw)
+
+
+def from_options(args: argparse.Namespace, cls: type, **more: Any) -> Any:
+    """Dataclass ``cls`` from the options :func:`add_dataclass_options` added (plus ``more``)."""
+    values = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)
+    }
+    return cls(**{**values, **more})
+
+
+def given_options(args: argparse.Namespace, cls: type, skip: Iterable[str] = ()) -> dict[str, Any]:
+    """The fields of ``cls`` whose options were given (added with ``unset_is_none``)."""
+    skipped = set(skip)
+    return {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(cls)
+        if f.name not in skipped and getattr(args, f.name, None) is not None
+    }
+
+
+# ------------------------------------------------------------------ market options
+def add_market_options(
+    parser: argparse.ArgumentParser, preset_default: str | None = "default", preset_help: str = ""
+) -> None:
+    """``--preset NAME`` and the repeatable ``--set KEY=VALUE`` (read by :func:`market_from`)."""
+    market = parser.add_argument_group("market")
+    market.add_argument("--preset", default=preset_default, choices=available_presets(),
+                        help=preset_help or "named parameter set (default: %(default)s)")
+    market.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override one market parameter (repeatable); see the list below")
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["sigma=0.03", "n_steps=100"]`` -> ``{"sigma": 0.03, "n_steps": 100}``, typed by field."""
+    fields = {f.name for f in dataclasses.fields(MarketConfig)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq:
+            raise CLIError(f"--set takes KEY=VALUE, got {item!r}")
+        if key not in fields:
+            raise CLIError(f"--set: unknown market parameter {key!r}; valid: {sorted(fields)}")
+        out[key] = market_value(key, text)
+    return out
+
+
+def market_value(key: str, text: str) -> Any:
+    """The value of market parameter ``key`` written as ``text``, typed like its default."""
+    default = _default(next(f for f in dataclasses.fields(MarketConfig) if f.name == key))
+    kind = type(default) if isinstance(default, (bool, int, float)) else str
+    try:
+        return parse_value(text, kind, key)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def market_from(args: argparse.Namespace) -> MarketConfig:
+    """The market of ``--preset`` and ``--set``."""
+    return MarketConfig.preset(args.preset, **parse_overrides(args.overrides))
+
+
+def market_epilog(policies: str) -> str:
+    """The help epilog: every market parameter with its doc, the presets, the policies."""
+    defaults = MarketConfig()
+    lines = ["market parameters (--set KEY=VALUE; values of the 'default' preset):"]
+    for name, doc in MarketConfig.field_docs().items():
+        lines.append(f"  {name + ' = ' + str(getattr(defaults, name)):<24} {doc}")
+    lines.append("")
+    lines.append("presets (--preset NAME; --set overrides them):")
+    for name in available_presets():
+        changes = ", ".join(f"{k}={_short(v)}" for k, v in PRESETS[name].items()) or "the above"
+        lines.append(f"  {name:<10} {changes}")
+    lines.append("")
+    lines.append("policies (--policy NAME[:key=value,...], or a dotted import path of a class):")
+    lines.append(policies)
+    return "\n".join(lines)
+
+
+def _short(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)

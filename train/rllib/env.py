@@ -1,0 +1,118 @@
+"""The env creator RLlib calls on every EnvRunner, and its registration with Ray's registry.
+
+RLlib builds environments from a registered *creator* and a plain-dict ``env_config``; on a
+cluster the creator runs on each worker node, so the config must carry everything needed to
+rebuild the market there. :func:`make_env` reads:
+
+==================  =====================================================================
+key                 meaning (defaults in brackets)
+==================  =====================================================================
+preset              market preset name ["default"]
+overrides           dict of MarketConfig overrides [{}]
+obs_features        network-input features, :mod:`train.features` [raw observation]
+obs_scaling         "fixed" or "none" ["fixed"]
+martingale_reward   train on the variance-reduced reward [False]
+norm_reward         scale rewards by the running return std (NormalizeReward) [False]
+gamma               the discount NormalizeReward accumulates the return with [1.0]
+num_envs            set by RLlib in ``vector_entry_point`` mode: build the native vector env
+==================  =====================================================================
+
+With ``num_envs`` (RLlib's ``gym_env_vectorize_mode="vector_entry_point"``) it returns one
+:class:`mm_env.MarketMakingVectorEnv` stepping all envs in one numpy call; without, one
+:class:`mm_env.MarketMakingEnv`. Both get the same wrappers (:mod:`train.wrappers`).
+Nothing here imports Ray except :func:`register`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+from gymnasium.vector import VectorEnv
+from gymnasium.wrappers import NormalizeReward
+from gymnasium.wrappers.vector import NormalizeReward as VectorNormalizeReward
+
+from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from train.wrappers import (
+    MartingaleReward,
+    SelectFeatures,
+    VectorMartingaleReward,
+    VectorSelectFeatures,
+)
+
+#: The name :func:`register` gives the creator in Ray's registry (``config.environment(ENV)``).
+ENV_NAME = "mm_env_rllib"
+
+_KEYS = frozenset(
+    {"preset", "overrides", "obs_features", "obs_scaling", "martingale_reward", "norm_reward",
+     "gamma", "num_envs"}
+)
+
+
+def market_from_env_config(env_config: Mapping[str, Any]) -> MarketConfig:
+    """The market an ``env_config`` describes (ValueError naming bad values)."""
+    overrides = env_config.get("overrides", {}) or {}
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
+    return MarketConfig.preset(env_config.get("preset", "default"), **dict(overrides))
+
+
+def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any, Any, Any]:
+    """Build the (wrapped) env an ``env_config`` describes; see the module docstring.
+
+    RLlib passes an ``EnvContext`` (a dict with ``worker_index`` and friends as attributes),
+    so unknown keys are rejected only among those that are plain dict items.
+    """
+    unknown = sorted(set(env_config) - _KEYS)
+    if unknown:
+        raise ValueError(
+            f"unknown env_config key(s) {unknown}; valid keys are {sorted(_KEYS)}"
+        )
+    market = market_from_env_config(env_config)
+    features = env_config.get("obs_features")
+    scaling = env_config.get("obs_scaling", "fixed")
+    gamma = float(env_config.get("gamma", 1.0))
+    num_envs = env_config.get("num_envs")
+    if num_envs is None:
+        env: gym.Env[Any, Any] = MarketMakingEnv(market)
+        if env_config.get("martingale_reward", False):
+            env = MartingaleReward(env)
+        if env_config.get("norm_reward", False):
+            env = NormalizeReward(env, gamma=gamma)
+        if features is not None:
+            env = SelectFeatures(env, features, scaling)
+        return env
+    venv: VectorEnv[Any, Any, Any] = MarketMakingVectorEnv(int(num_envs), market)
+    if env_config.get("martingale_reward", False):
+        venv = VectorMartingaleReward(venv)
+    if env_config.get("norm_reward", False):
+        venv = VectorNormalizeReward(venv, gamma=gamma)
+    if features is not None:
+        venv = VectorSelectFeatures(venv, features, scaling)
+    return venv
+
+
+def require_ray() -> None:
+    """ValueError saying how to install Ray RLlib when it is missing."""
+    try:
+        import ray.rllib
+        import ray.tune  # noqa: F401
+    except ImportError as exc:
+        raise ValueError(
+            f"Ray RLlib is not installed ({exc}); install the ray extra: "
+            "pip install 'mm-env[ray]' (or: MM_ENV_STACK=ray bash scripts/setup.sh, which "
+            "sets up .venv-ray with the tested versions)"
+        ) from None
+
+
+def register(name: str = ENV_NAME) -> str:
+    """Register :func:`make_env` with Ray's registry under ``name`` (idempotent); returns it.
+
+    Needs the ``ray`` extra (``pip install mm-env[ray]``).
+    """
+    require_ray()
+    from ray.tune.registry import register_env
+
+    register_env(name, make_env)
+    return name

@@ -1,0 +1,60 @@
+"""The configuration of an SB3 training run: one frozen dataclass, loadable from TOML.
+
+:class:`TrainConfig` adds SB3's own fields (algorithm, number of envs, minibatch and epochs,
+running observation normalisation) to the fields every PPO run has
+(:class:`train.run_config.PPORunConfig`). Field docs become the ``--help`` of
+``mm-env train``; a run writes its config to ``RUN_DIR/config.toml`` and
+``mm-env train --config FILE`` reads one back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from train.run_config import PPORunConfig, check_int, doc
+
+ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
+OBS_SCALINGS = ("fixed", "running", "none")
+
+
+@dataclass(frozen=True)
+class TrainConfig(PPORunConfig):
+    """Everything that defines a training run (the market, the algorithm, the budget)."""
+
+    TOML_HEADER = "# mm_env training run configuration (mm-env train --config FILE)"
+    OBS_SCALINGS: ClassVar[tuple[str, ...]] = OBS_SCALINGS
+
+    total_timesteps: int = field(
+        default=45_000_000, metadata=doc("environment steps to train for (all envs together)")
+    )
+    n_steps: int = field(default=40, metadata=doc("PPO/A2C: steps per env per rollout"))
+    gae_lambda: float = field(default=0.95, metadata=doc("PPO/A2C: GAE lambda"))
+    log_std_init: float = field(
+        default=-1.0, metadata=doc("PPO/A2C: initial log std of the Gaussian policy")
+    )
+    obs_scaling: str = field(
+        default="fixed",
+        metadata=doc(
+            f"observation scaling, one of {OBS_SCALINGS}: 'fixed' by the market config, "
+            "'running' mean/std (VecNormalize; its drift can bias the learned policy), 'none'"
+        ),
+    )
+    norm_reward: bool = field(default=True, metadata=doc("VecNormalize the rewards"))
+    eval_freq: int = field(
+        default=2_000_000, metadata=doc("evaluate every this many steps (0: never)")
+    )
+    algo: str = field(default="PPO", metadata=doc(f"SB3 algorithm, one of {ALGORITHMS}"))
+    n_envs: int = field(default=1000, metadata=doc("parallel environments (one numpy batch)"))
+    batch_size: int = field(default=10_000, metadata=doc("minibatch size of the updates"))
+    n_epochs: int = field(default=5, metadata=doc("PPO: epochs over each rollout"))
+    progress_bar: bool = field(default=False, metadata=doc("show a progress bar"))
+    tensorboard: bool = field(default=True, metadata=doc("write TensorBoard logs to RUN_DIR/tb"))
+
+    def __post_init__(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
+        for name in ("n_envs", "batch_size", "n_epochs"):
+            check_int(name, getattr(self, name), 1)
+        super().__post_init__()
+        self.market()  # validates preset and overrides with MarketConfig's messages

@@ -1,0 +1,180 @@
+"""Trained SB3 models as policies: saved with what they were trained on, loaded with checks.
+
+A *model directory* holds ``model.zip`` (the SB3 model), ``meta.json`` (algorithm, the
+market config, the observation features fed to the network, observation-normalisation
+statistics, steps trained) and, for resuming, ``vecnormalize.pkl``.
+:func:`load_policy` returns a :class:`TrainedPolicy` whose ``act(obs)`` takes the env's raw
+observations and applies exactly the preprocessing used in training (feature selection,
+then normalisation), so the evaluation harness treats it like any package agent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.vec_env import VecNormalize
+
+from mm_env import MarketConfig, observation_names
+from train.atomic import atomic_dir
+from train.evaluation.trained import check_compatible
+from train.features import check_features, compute_features
+
+META_FILE = "meta.json"
+MODEL_FILE = "model.zip"
+VECNORM_FILE = "vecnormalize.pkl"
+
+
+def model_meta(
+    algo: str,
+    market: MarketConfig,
+    features: Sequence[str],
+    vecnorm: VecNormalize | None,
+    num_timesteps: int,
+    offset: Sequence[float] | None = None,
+    scale: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """The ``meta.json`` content describing a saved model."""
+    obs_norm = None
+    if vecnorm is not None and vecnorm.norm_obs:
+        rms = vecnorm.obs_rms
+        assert isinstance(rms, RunningMeanStd), "dict observations are not supported"
+        obs_norm = {
+            "mean": np.asarray(rms.mean).tolist(),
+            "var": np.asarray(rms.var).tolist(),
+            "clip": float(vecnorm.clip_obs),
+            "epsilon": float(vecnorm.epsilon),
+        }
+    return {
+        "format": 1,
+        "algo": algo,
+        "market": market.to_dict(),
+        "observation_names": list(observation_names(market)),
+        "obs_features": list(features),
+        "obs_offset": [0.0] * len(features) if offset is None else [float(x) for x in offset],
+        "obs_scale": [1.0] * len(features) if scale is None else [float(x) for x in scale],
+        "obs_norm": obs_norm,
+        "num_timesteps": int(num_timesteps),
+    }
+
+
+def save_model_dir(
+    path: Path,
+    model: BaseAlgorithm,
+    meta: dict[str, Any],
+    vecnorm: VecNormalize | None,
+    extra: dict[str, bytes] | None = None,
+) -> None:
+    """Write a model directory atomically: into a temporary sibling, then renamed into place.
+
+    ``extra`` maps further file names to their bytes (a checkpoint's resume state). A process
+    killed mid-write leaves any previous ``path`` intact and complete.
+    """
+    with atomic_dir(path) as tmp:
+        model.save(tmp / MODEL_FILE)
+        if vecnorm is not None:
+            vecnorm.save(str(tmp / VECNORM_FILE))
+        # inf (an unbounded inventory) is written as Infinity, which Python's json reads back
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        for name, data in (extra or {}).items():
+            (tmp / name).write_bytes(data)
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """``meta.json`` of a model directory, with a clear error when it is not one."""
+    meta_path = Path(path) / META_FILE
+    if not meta_path.is_file():
+        raise ValueError(
+            f"{str(path)!r} is not a model directory (no {META_FILE}); pass a directory "
+            "written by mm-env train (RUN_DIR/best, RUN_DIR/final or a checkpoint)"
+        )
+    with open(meta_path) as fh:
+        meta: dict[str, Any] = json.load(fh)
+    return meta
+
+
+class TrainedPolicy:
+    """A trained SB3 model with its observation preprocessing: ``act(obs)`` like an agent."""
+
+    def __init__(self, model: BaseAlgorithm, meta: dict[str, Any], config: MarketConfig):
+        self.model = model
+        self.meta = meta
+        self.config = config
+        self.name = f"{meta['algo']}"
+        self._features = check_features(meta["obs_features"])
+        n = len(self._features)
+        self._offset = np.asarray(meta.get("obs_offset", [0.0] * n), np.float64)
+        self._scale = np.asarray(meta.get("obs_scale", [1.0] * n), np.float64)
+        norm = meta.get("obs_norm")
+        self._norm = None
+        if norm is not None:
+            self._norm = (
+                np.asarray(norm["mean"], dtype=np.float64),
+                np.sqrt(np.asarray(norm["var"], dtype=np.float64) + norm["epsilon"]),
+                float(norm["clip"]),
+            )
+        expected = model.observation_space.shape
+        if expected != (n,):
+            raise ValueError(
+                f"the model's observation space has shape {expected}, but its meta.json "
+                f"lists {n} features {meta['obs_features']}"
+            )
+
+    def preprocess(self, obs: np.ndarray) -> np.ndarray:
+        """Raw env observations ``(n, 3)`` to the network's input: feature selection, the
+        fixed scaling, then the running normalisation (if the run used it)."""
+        names = observation_names(self.config)
+        x = (compute_features(obs, self._features, names) - self._offset) / self._scale
+        x = x.astype(np.float32).astype(np.float64)  # the training wrapper works in float32
+        if self._norm is not None:
+            mean, std, clip = self._norm
+            x = np.clip((x - mean) / std, -clip, clip)
+        return x.astype(np.float32)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic depths for one observation ``(3,)`` or a batch ``(n, 3)``."""
+        action, _ = self.model.predict(self.preprocess(obs), deterministic=True)
+        return np.asarray(action, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"TrainedPolicy({self.name}, {self.meta.get('num_timesteps')} steps)"
+
+
+def load_policy(path: str | Path, config: MarketConfig | None = None) -> TrainedPolicy:
+    """Load a model directory as a policy; ``config`` (if given) must be its training config."""
+    from train.sb3.algorithms import algorithm_class, schedule_objects
+
+    meta = read_meta(path)
+    trained = check_compatible(meta, config)
+    model = algorithm_class(meta["algo"]).load(
+        Path(path) / MODEL_FILE, device="cpu", custom_objects=schedule_objects(None)
+    )
+    return TrainedPolicy(model, meta, trained)
+
+
+def policy_from_spec(kwargs: dict[str, Any], spec: str) -> Any:
+    """The policy of the spec ``sb3:path=DIR`` (a model directory, with its preprocessing) or
+    ``sb3:path=MODEL.zip[,algo=PPO]`` (a bare SB3 model fed raw observations)."""
+    kwargs = dict(kwargs)
+    path = kwargs.pop("path", None)
+    algo = str(kwargs.pop("algo", "PPO"))
+    if path is None:
+        raise ValueError(f"policy {spec!r}: sb3 needs path=MODEL.zip")
+    if kwargs:
+        raise ValueError(f"policy {spec!r}: sb3 takes only path and algo, got {sorted(kwargs)}")
+    if Path(str(path)).is_dir():
+        return load_policy(str(path))  # checks the config; applies the training preprocessing
+    import stable_baselines3
+
+    cls = getattr(stable_baselines3, algo, None)
+    if cls is None:
+        raise ValueError(f"policy {spec!r}: stable_baselines3 has no algorithm {algo!r}")
+    try:
+        return cls.load(str(path), device="cpu")
+    except FileNotFoundError as exc:
+        raise ValueError(f"policy {spec!r}: no model file at {path!r}") from exc

@@ -1,0 +1,113 @@
+"""SB3 ``VecEnvWrapper`` s over :class:`train.sb3.vec_env.SB3VecEnv`: the training preprocessing.
+
+They are adapters, not a second implementation: the arithmetic is that of the Gymnasium
+wrappers (:class:`train.wrappers.FeatureTransform`, :class:`train.wrappers.MartingaleCorrection`),
+applied to SB3's step convention (``SameStep`` autoreset, ``terminal_observation`` and the final
+values of a finished episode in ``infos[i]``), so SB3, RLlib and CleanRL train on the same
+network input and the same reward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+
+from mm_env import MarketConfig
+from train.sb3.vec_env import SB3VecEnv
+from train.wrappers import FeatureTransform, MartingaleCorrection, fixed_offset_scale
+
+
+def _adapter(venv: VecEnv, wrapper: str) -> SB3VecEnv:
+    base = venv.unwrapped
+    if not isinstance(base, SB3VecEnv):
+        raise ValueError(f"{wrapper} must wrap an SB3VecEnv, got {type(base).__name__}")
+    return base
+
+
+class VecSelectObservation(VecEnvWrapper):
+    """Keep only some observation features, e.g. ``("time_remaining", "inventory")``, and
+    optionally apply a fixed affine scaling ``(x - offset) / scale`` to them (float32
+    constants, as stored in the model directory; none: raw units).
+
+    Under an arithmetic mid with a PnL-type reward the mid's level carries no information
+    (the optimal quotes depend on time and inventory only), and feeding it to the network
+    only adds noise; dropping it is a modelling choice recorded with the saved model.
+    """
+
+    def __init__(
+        self,
+        venv: VecEnv,
+        features: Sequence[str],
+        offset: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
+    ) -> None:
+        config = _adapter(venv, "VecSelectObservation").config
+        n = len(features)
+        self.offset = np.zeros(n, np.float32) if offset is None else np.asarray(offset, np.float32)
+        self.scale = np.ones(n, np.float32) if scale is None else np.asarray(scale, np.float32)
+        self._transform = FeatureTransform(
+            config, features, "none", offset=self.offset, scale=self.scale
+        )
+        self.features = self._transform.features
+        super().__init__(venv, observation_space=self._transform.space(venv.observation_space))
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        assert isinstance(obs, np.ndarray)
+        return self.transform(obs)
+
+    def transform(self, obs: np.ndarray) -> np.ndarray:
+        """Select the features of raw observations ``(n, d)`` and apply the fixed scaling."""
+        return self._transform(obs)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        assert isinstance(obs, np.ndarray)
+        for i in np.flatnonzero(done):
+            infos[i]["terminal_observation"] = self.transform(infos[i]["terminal_observation"])
+        return self.transform(obs), reward, done, infos
+
+
+def fixed_observation_scale(
+    config: MarketConfig, features: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(offset, scale)`` (float32) so that ``(feature - offset) / scale`` is O(1) for each
+    feature: :func:`train.wrappers.fixed_offset_scale`."""
+    return fixed_offset_scale(config, features, "fixed", np.float32)
+
+
+class VecMartingaleReward(VecEnvWrapper):
+    """Training-only variance reduction: the reward minus its zero-mean price noise
+    (:class:`train.wrappers.MartingaleCorrection`).
+
+    Every policy keeps its expected return, hence the optimal policy, while most of the
+    reward's variance goes. Use it to train a risk-neutral objective (``pnl``,
+    ``inventory_penalty``); always evaluate on the env's own reward. Must wrap an
+    :class:`SB3VecEnv` (possibly through a VecMonitor).
+    """
+
+    def __init__(self, venv: VecEnv) -> None:
+        super().__init__(venv)
+        self.base = _adapter(venv, "VecMartingaleReward")
+        self.correction = MartingaleCorrection(self.base.config)
+        self.mid = np.zeros(self.base.num_envs)
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        self.mid = np.array(self.base.last_info["mid"], dtype=np.float64)
+        return obs
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        info = self.base.last_info
+        q, mid = info["inventory"], info["mid"]
+        if done.any():  # for finished envs last_info is the reset state: use the final one
+            q, mid = q.copy(), mid.copy()
+            for i in np.flatnonzero(done):
+                q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
+        reward = reward - self.correction.noise(q, self.mid, mid).astype(np.float32)
+        self.mid = np.array(info["mid"], dtype=np.float64)
+        return obs, reward, done, infos
