@@ -83,9 +83,13 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._state: MarketState | None = None
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._width = len(self.dynamics.action_names)
+        self._info_keys = self.dynamics.info_keys
+        self._observers = self.dynamics.observers
         self._obs_width = self.single_observation_space.shape[0]
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.flags.writeable = False
+        self._never = np.zeros(self.num_envs, dtype=bool)  # truncated: never
+        self._never.flags.writeable = False
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -127,12 +131,13 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         noise = self.dynamics.draw_noise(rng, (self.num_envs,))
         size = acts[:, 2] if self._width == 3 else None
         result = self.dynamics.step(self._state, acts[:, 0], acts[:, 1], z, u[0], u[1], noise, size)
-        extras = self.dynamics.info_extras(result, result.state)
+        extras = self.dynamics.info_extras(result, result.state) if self._info_keys else None
         reward = np.asarray(self._reward(self.config, result), dtype=np.float64)
         terminated = result.terminated
         state = result.state
         info = self._info(
-            state, result.bid, result.ask, result.bid_filled, result.ask_filled, extras
+            state, result.bid, result.ask, result.bid_filled, result.ask_filled, extras,
+            result.wealth,
         )
         mode = self.autoreset_mode
         if mode is AutoresetMode.NEXT_STEP:
@@ -152,7 +157,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         obs = self._observation(state)
         if mode is AutoresetMode.SAME_STEP and terminated.any():
             obs, info = self._autoreset_same(obs, terminated, info)
-        return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
+        return obs, reward, terminated, self._never, info
 
     # ---------------------------------------------------------------- state
     def get_state(self) -> dict[str, Any]:
@@ -253,8 +258,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         obs[:, 0] = self.dynamics.time_remaining(s.step)
         obs[:, 1] = s.inventory
         obs[:, 2] = s.mid
-        for j, value in enumerate(self.dynamics.observation_extras(s), start=3):
-            obs[:, j] = value
+        for j, observe in enumerate(self._observers, start=3):
+            obs[:, j] = observe(s)
         return obs
 
     def _info(
@@ -265,12 +270,14 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         bid_filled: np.ndarray,
         ask_filled: np.ndarray,
         extras: dict[str, Any] | None = None,
+        wealth: np.ndarray | None = None,
     ) -> dict[str, Any]:
+        """The info of state ``s`` (``wealth``: its wealth if already computed)."""
         values = {
             "mid": s.mid,
             "cash": s.cash,
             "inventory": s.inventory,
-            "wealth": s.cash + s.inventory * s.mid,
+            "wealth": s.cash + s.inventory * s.mid if wealth is None else wealth,
             "bid": bid,
             "ask": ask,
             "bid_filled": bid_filled,
@@ -281,9 +288,10 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             values.update(extras)
         info: dict[str, Any] = {}
         for key, value in values.items():
-            view = value.view()  # read-only: writing into an info must not move the market
-            view.flags.writeable = False
-            info[key] = view
+            # read-only: writing into an info must not move the market (the state's arrays
+            # are never written in place, so they are frozen rather than viewed)
+            value.flags.writeable = False
+            info[key] = value
             info["_" + key] = self._all
         return info
 

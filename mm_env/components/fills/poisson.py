@@ -28,5 +28,6 @@ class PoissonFills(FillModel):
     def sides(self, ops: Any, bid_depth: Any, ask_depth: Any, sell_rate: Any, buy_rate: Any,
               noise: dict[str, Any], extras: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         reach, dt, expm1 = self.shape.reach, self.dt, ops.expm1
-        return (-expm1(-(sell_rate * dt * reach(ops, bid_depth))),
-                -expm1(-(buy_rate * dt * reach(ops, ask_depth))), 0.0, 0.0)
+        # -(r h) == (-r) h exactly: the negation moves onto the (often scalar) rate
+        return (-expm1(-(sell_rate * dt) * reach(ops, bid_depth)),
+                -expm1(-(buy_rate * dt) * reach(ops, ask_depth)), 0.0, 0.0)
