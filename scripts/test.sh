@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the environments (idempotent), then run the linters, the type checker and the tests.
 #
-# 1. .venv (constraints.txt, the newest gymnasium): ruff, mypy, the suite without the Ray tests.
+# 1. .venv (constraints.txt, the newest gymnasium): ruff, mypy, import-linter (the layer
+#    contracts), the suite without the Ray tests.
 # 2. .venv-ray (constraints-ray.txt: Ray RLlib 2.60, gymnasium 1.2.2): mypy (against Ray's and
 #    gymnasium 1.2's type hints) and the whole suite again, Ray RLlib tests included, which
 #    also proves the package on gymnasium 1.2.x.
@@ -21,6 +22,8 @@ echo "[test] ruff"
 "$PY" -m ruff check .
 echo "[test] mypy"
 "$PY" -m mypy
+echo "[test] import-linter (layer contracts in pyproject.toml)"
+"$(dirname "$PY")/lint-imports"
 echo "[test] pytest ($("$PY" -c 'import gymnasium; print("gymnasium", gymnasium.__version__)'))"
 "$PY" -m pytest -n "$WORKERS" -m "not ray" "$@"
 

@@ -29,14 +29,14 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
+from tests.train.conftest import SMALL
 from train.cli.app import main
 from train.sb3.checkpoint import CHECKPOINTS, LATEST, RESUME_FILE, latest_checkpoint
 from train.sb3.config import TrainConfig
 from train.sb3.model_dir import META_FILE, MODEL_FILE, VECNORM_FILE
 from train.sb3.trainer import CONFIG_FILE, TrainResult, resume, train
 
-REPO = Path(__file__).resolve().parents[1]
-SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
+REPO = Path(__file__).resolve().parents[3]
 
 
 def small_config(**changes) -> TrainConfig:

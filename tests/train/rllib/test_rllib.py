@@ -222,7 +222,7 @@ def test_cli_joins_an_existing_cluster_by_address_with_remote_env_runners(ray_lo
            "--address", address, "--num-env-runners", "1", "--set", "n_steps=20",
            "--total-timesteps", "2000", "--num-envs-per-env-runner", "50", "--n-steps", "20",
            "--minibatch-size", "500", "--eval-episodes", "50"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "trained 2000 steps" in proc.stdout

@@ -17,6 +17,8 @@ from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from tests.train.conftest import SMALL
+from tests.train.conftest import small_market as market
 from train.features import compute_features
 from train.wrappers import (
     MartingaleReward,
@@ -25,8 +27,6 @@ from train.wrappers import (
     VectorSelectFeatures,
 )
 
-# A small task with non-trivial fills: 20 steps with A dt = 1 (as in test_sb3_adapter.py).
-SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
 FEATURES = ("time_remaining", "sqrt_time_remaining", "inventory", "mid")
 
 # (preset, overrides, closed-form (offset, scale) of FEATURES: time / T, sqrt(time) / sqrt(T),
@@ -38,10 +38,6 @@ SCALED_MARKETS = [
     ("default", {**SMALL, "T": 2.0, "order_size": 0.5},
      [(0.0, 2.0), (0.0, math.sqrt(2.0)), (0.0, 5.0), (100.0, 2.0 * math.sqrt(2.0))]),
 ]
-
-
-def market(preset: str = "penalty", **changes) -> MarketConfig:
-    return MarketConfig.preset(preset, **{**SMALL, **changes})
 
 
 def random_actions(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

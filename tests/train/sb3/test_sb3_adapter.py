@@ -27,16 +27,11 @@ from stable_baselines3.common.vec_env.util import obs_space_info
 import mm_env
 from agents.simple import FixedSpreadAgent
 from mm_env import MarketConfig, MarketMakingVectorEnv
+from tests.train.conftest import SMALL, small_market
 from train.sb3.vec_env import SB3VecEnv
 from train.sb3.wrappers import VecMartingaleReward, VecSelectObservation, fixed_observation_scale
 
 N_STEPS = 5
-# A small task with non-trivial fills: the penalty market in 20 steps, A dt = 1.
-SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
-
-
-def small_market(**changes) -> MarketConfig:
-    return MarketConfig.preset("penalty", **{**SMALL, **changes})
 
 
 def constant_actions(n: int, bid: float = 0.7, ask: float = 0.7) -> np.ndarray:
@@ -465,7 +460,7 @@ def test_select_observation_defaults_and_errors():
         VecSelectObservation(SB3VecEnv(2, small_market()), [])
 
 
-# ------------------------------------------------------------------ richer markets
+# ------------------------------------------------------------------ market components
 def test_observation_extras_can_be_selected_and_are_scaled_by_the_signal_std():
     market = MarketConfig.preset("alpha")
     assert "signal" in mm_env.observation_names(market)

@@ -22,6 +22,7 @@ from gymnasium.wrappers.vector import NormalizeReward as VectorNormalizeReward
 
 import train.rllib.trainer
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from tests.train.conftest import SMALL
 from train.cli import rllib as cli_rllib
 from train.cli.app import main
 from train.cli.rllib import parse_grid
@@ -36,7 +37,6 @@ from train.wrappers import (
     VectorSelectFeatures,
 )
 
-SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
 FEATURES = ["time_remaining", "sqrt_time_remaining", "inventory"]
 INSTALL_HINT = "pip install 'mm-env[ray]'"
 

@@ -18,6 +18,7 @@ import torch
 
 from agents.simple import RandomAgent
 from mm_env import MarketConfig
+from tests.train.conftest import SMALL
 from train.cli.app import main
 from train.evaluation.harness import evaluate
 from train.evaluation.score import paired_gap
@@ -28,10 +29,6 @@ from train.sb3.config import TrainConfig
 from train.sb3.env_stack import make_env_stack
 from train.sb3.model_dir import META_FILE, MODEL_FILE, VECNORM_FILE, TrainedPolicy, load_policy
 from train.sb3.trainer import CONFIG_FILE, TrainResult, resume, train
-
-# The penalty market in 20 steps with A dt = 1 (non-trivial fill probabilities): PPO gets
-# close to the exact optimum in about 60k steps.
-SMALL = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
 
 
 def tiny_config(**changes) -> TrainConfig:
