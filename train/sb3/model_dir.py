@@ -23,7 +23,8 @@ from stable_baselines3.common.vec_env import VecNormalize
 from mm_env import MarketConfig, observation_names
 from train.atomic import atomic_dir
 from train.evaluation.trained import check_compatible
-from train.features import check_features, compute_features
+from train.features import check_features
+from train.wrappers import FeatureTransform
 
 META_FILE = "meta.json"
 MODEL_FILE = "model.zip"
@@ -106,10 +107,13 @@ class TrainedPolicy:
         self.meta = meta
         self.config = config
         self.name = f"{meta['algo']}"
-        self._features = check_features(meta["obs_features"])
-        n = len(self._features)
-        self._offset = np.asarray(meta.get("obs_offset", [0.0] * n), np.float64)
-        self._scale = np.asarray(meta.get("obs_scale", [1.0] * n), np.float64)
+        features = check_features(meta["obs_features"])
+        n = len(features)
+        self._transform = FeatureTransform(
+            config, features, "none",
+            offset=np.asarray(meta.get("obs_offset", [0.0] * n), np.float64),
+            scale=np.asarray(meta.get("obs_scale", [1.0] * n), np.float64),
+        )
         norm = meta.get("obs_norm")
         self._norm = None
         if norm is not None:
@@ -128,9 +132,7 @@ class TrainedPolicy:
     def preprocess(self, obs: np.ndarray) -> np.ndarray:
         """Raw env observations ``(n, 3)`` to the network's input: feature selection, the
         fixed scaling, then the running normalisation (if the run used it)."""
-        names = observation_names(self.config)
-        x = (compute_features(obs, self._features, names) - self._offset) / self._scale
-        x = x.astype(np.float32).astype(np.float64)  # the training wrapper works in float32
+        x = self._transform(obs).astype(np.float64)  # the training wrapper's float32 input
         if self._norm is not None:
             mean, std, clip = self._norm
             x = np.clip((x - mean) / std, -clip, clip)
