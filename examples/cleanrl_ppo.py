@@ -44,6 +44,7 @@ from gymnasium.vector import AutoresetMode
 from torch.distributions.normal import Normal
 
 import mm_env  # registers "mm_env/MarketMaking-v0"
+from train.wrappers import VectorMartingaleReward, VectorSelectFeatures
 
 
 @dataclass
@@ -66,6 +67,13 @@ class Args:
     """the mm_env preset (mm_env.MarketConfig.preset): 'penalty' is the training task"""
     n_steps: int = 0
     """steps per episode, overriding the preset's (0: keep it); dt = T / n_steps"""
+    obs_features: str = ""
+    """network input through the project's training wrapper (train.wrappers.VectorSelectFeatures,
+    as mm-env train and RLlib use it): comma-separated train.features names, e.g.
+    time_remaining,sqrt_time_remaining,inventory, with their fixed scaling ('': the raw obs)"""
+    martingale_reward: bool = False
+    """train on the reward minus its zero-mean price noise (train.wrappers.VectorMartingaleReward,
+    the SB3 and RLlib pipelines' training reward); the evaluation uses the env's own reward"""
 
     # Algorithm specific arguments
     total_timesteps: int = 3_000_000
@@ -233,8 +241,15 @@ def main(args: Args) -> dict[str, Any]:
     assert isinstance(native, mm_env.MarketMakingVectorEnv)
     assert native.autoreset_mode is AutoresetMode.NEXT_STEP  # see the module docstring
     market = native.config  # the mm_env.MarketConfig of the task
-    # RecordEpisodeStatistics first: it records the raw rewards, before NormalizeReward
+    # RecordEpisodeStatistics first: it records the raw rewards, before NormalizeReward; then
+    # the project's training wrappers (the ones SB3 and RLlib train with), when asked for
     envs: gym.vector.VectorEnv = gym.wrappers.vector.RecordEpisodeStatistics(native)
+    features: Callable[[np.ndarray], np.ndarray] = lambda raw: raw  # noqa: E731
+    if args.martingale_reward:
+        envs = VectorMartingaleReward(envs)
+    if args.obs_features:
+        envs = select = VectorSelectFeatures(envs, args.obs_features.split(","))
+        features = select.transform
     envs = gym.wrappers.vector.ClipAction(envs)
     envs = obs_norm = gym.wrappers.vector.NormalizeObservation(envs)
     envs = gym.wrappers.vector.TransformObservation(envs, lambda obs: np.clip(obs, -10, 10))
@@ -409,7 +424,8 @@ def main(args: Args) -> dict[str, Any]:
         rms = obs_norm.obs_rms
 
         def ppo_policy(raw_obs: np.ndarray) -> np.ndarray:
-            scaled = np.clip((raw_obs - rms.mean) / np.sqrt(rms.var + obs_norm.epsilon), -10, 10)
+            x = features(raw_obs)
+            scaled = np.clip((x - rms.mean) / np.sqrt(rms.var + obs_norm.epsilon), -10, 10)
             with torch.no_grad():
                 mean = agent.actor_mean(torch.as_tensor(scaled, dtype=torch.float32,
                                                         device=device))

@@ -116,6 +116,20 @@ def test_gae_stops_at_episode_ends_and_skips_autoreset_steps(example):
     torch.testing.assert_close(adv[:, 1], torch.tensor([*a1, 0.0]))
 
 
+def test_main_trains_with_the_projects_training_wrappers(example, capsys):
+    """--obs-features and --martingale-reward put the project's Gymnasium wrappers (those of
+    the SB3 and RLlib pipelines) under the CleanRL loop; the evaluation maps raw
+    observations through the same feature transform."""
+    args = example.parse_args([*SMALL, "--obs-features", "time_remaining,inventory",
+                               "--martingale-reward"])
+    assert args.martingale_reward and args.obs_features == "time_remaining,inventory"
+    result = example.main(args)
+    capsys.readouterr()
+    assert result["global_step"] == 1024
+    assert all(math.isfinite(reward) for _, reward in result["history"])
+    assert math.isfinite(result["eval_mean"])
+
+
 def test_main_trains_and_returns_finite_numbers(example, capsys):
     result = example.main(example.parse_args(SMALL))
     out = capsys.readouterr().out

@@ -187,9 +187,6 @@ def _add_plot_parser(sub: Any, kw: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------ commands
-_config = market_from
-
-
 def _bar(args: argparse.Namespace, total: int, label: str) -> tqdm[Any]:
     """A tqdm bar on stderr (``--progress``; default: only on a terminal)."""
     enabled = sys.stderr.isatty() if args.progress is None else args.progress
@@ -203,7 +200,7 @@ def _wrote(paths: Sequence[Path]) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    config = _config(args)
+    config = market_from(args)
     settings = from_options(args, EvalSettings)
     policy = make_policy(args.policy, config)
     with _bar(args, evaluation_steps(config, settings), args.policy) as bar:
@@ -216,7 +213,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> None:
-    config = _config(args)
+    config = market_from(args)
     settings = from_options(args, EvalSettings)
     specs: list[str] = args.policies
     if len(set(specs)) != len(specs):
@@ -249,7 +246,7 @@ def _sweep_values(args: argparse.Namespace) -> list[Any]:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    config = _config(args)
+    config = market_from(args)
     settings = from_options(args, EvalSettings)
     values = _sweep_values(args)
     factory = policy_factory(args.policy)
@@ -266,12 +263,10 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 def _gammas(text: str | None) -> list[float]:
     if text is None:
         return list(DEFAULT_GAMMAS)
-    out = []
-    for item in (t.strip() for t in text.split(",") if t.strip()):
-        try:
-            out.append(float(item))
-        except ValueError:
-            raise CLIError(f"--gammas must be numbers separated by commas, got {item!r}") from None
+    try:
+        out = list(parse_value(text, tuple[float, ...], "--gammas"))
+    except ValueError as exc:
+        raise CLIError(f"{exc} (comma-separated numbers)") from None
     if not out:
         raise CLIError(f"--gammas must list at least one value, got {text!r}")
     return out
@@ -289,7 +284,7 @@ def _cmd_rllib(args: argparse.Namespace) -> None:
 
 def _cmd_plot(args: argparse.Namespace) -> None:
     which = resolve_figures(args.which or ["all"])
-    config = _config(args)
+    config = market_from(args)
     settings = from_options(args, EvalSettings)
     gammas = _gammas(args.gammas)
     policies = args.compare_policies or list(DEFAULT_COMPARISON)

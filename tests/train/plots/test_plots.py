@@ -243,7 +243,7 @@ def test_cli_plot_selection_and_no_tables(capsys, tmp_path):
         (["--set", "sigma"], "KEY=VALUE"),
         (["--set", "sigma=-1"], "sigma must be >= 0"),
         (["--set", "n_steps=x"], "n_steps must be an integer"),
-        (["--gammas", "0.1,x"], "--gammas must be numbers"),
+        (["--gammas", "0.1,x"], "--gammas must be a number, got 'x'"),
         (["--gammas", "0.1,-1"], "must be a finite number >= 0"),
         (["--gamma", "x"], "gamma must be a number"),
         (["--paths", "0"], "n_paths must be an integer >= 1"),

@@ -469,8 +469,11 @@ def test_observation_extras_can_be_selected_and_are_scaled_by_the_signal_std():
     assert scale[2] == pytest.approx(market.signal_std)
     base = SB3VecEnv(16, market)
     wrapped = VecSelectObservation(base, features, offset, scale)
+    wrapped.seed(3)
     obs = wrapped.reset()
-    raw = base.venv._observation(base.venv._state)  # the unscaled observation
+    raw_env = SB3VecEnv(16, market)  # the unscaled observation of the same market
+    raw_env.seed(3)
+    raw = raw_env.reset()
     col = mm_env.observation_names(market).index("signal")
     np.testing.assert_allclose(obs[:, 2], raw[:, col] / market.signal_std, rtol=1e-6)
 
