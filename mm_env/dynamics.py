@@ -54,7 +54,7 @@ from mm_env.components import (
 from mm_env.components.features.realized_vol import RealizedVolatility
 from mm_env.config import MarketConfig
 from mm_env.ops import ArrayOps, ScalarOps
-from mm_env.state import NO_PARTS, MarketState, StepResult
+from mm_env.state import NO_PARTS, MarketState, StepResult, market_state, step_result
 
 _NO_NOISE: dict[str, Any] = {}
 
@@ -287,11 +287,11 @@ class MarketDynamics:
         terminated = step >= self._n_steps
         for f in self._end_frictions:
             cash = f.at_end(ops, cash, inventory, terminated, extras)
-        new_state = MarketState(step=step, mid=new_mid, cash=cash, inventory=inventory,
-                                parts=parts)
+        new_state = market_state(step=step, mid=new_mid, cash=cash, inventory=inventory,
+                                 parts=parts)
         for c in self._state_info:
             extras.update(c.state_info(new_state))
-        return StepResult(
+        return step_result(
             state=new_state,
             prev_wealth=state.cash + q * mid,
             wealth=cash + inventory * new_mid,
