@@ -12,8 +12,9 @@ import pytest
 
 from mm_env import MarketConfig
 from train.cli.app import main, parse_overrides
+from train.evaluation.files import read_csv, read_json
 from train.evaluation.harness import EvalSettings
-from train.evaluation.report import load_comparison, load_evaluation, read_csv, read_json
+from train.evaluation.report import load_comparison, load_evaluation
 
 FAST = ["--episodes", "50", "--set", "n_steps=20", "--no-progress"]
 
