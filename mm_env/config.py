@@ -8,16 +8,22 @@ Derived values (``dt``) are properties, never stored fields.
 price units under ``"abm"``; "drift units" means the units of ``mu`` (1/session under gbm,
 price/session under abm).
 
-The fields after ``alpha`` are the richer market models of issue #6 (adverse selection, alpha
-signal, jumps, Ornstein-Uhlenbeck and replayed mids, Hawkes arrivals, power-law fills, ticks,
-fees, liquidation cost, a size action, observation extras). Every one of them defaults to
-"off", and with all of them off the model, its random draws and its floating-point
-operations are exactly those of the base model. :attr:`MarketConfig.features` lists the ones
-that are on; their equations are in :mod:`mm_env.rich_dynamics`.
+Each field is declared once, with :func:`mm_env.params.param`: its doc, units, type and
+allowed range. The generic checker (:func:`mm_env.params.check_fields`), the help texts
+(:meth:`MarketConfig.field_docs`) and the reference table ``docs/market_config.md``
+(:func:`market_config_markdown`) all read that declaration; the checks of combinations of
+fields are in :mod:`mm_env.validation`. The ranges keep the arithmetic of every accepted
+config finite: magnitudes are bounded by :data:`MAGNITUDE`, and the combinations that feed an
+exponential are bounded in :mod:`mm_env.validation`.
 
-The checks run on construction are in :mod:`mm_env.validation` (with the allowed values,
-``OBS_EXTRAS`` among them), the named parameter sets in :mod:`mm_env.presets`; ``PRESETS``,
-:func:`available_presets` and those constants remain importable from here.
+The fields after ``alpha`` are the market components (adverse selection, alpha signal, jumps,
+Ornstein-Uhlenbeck and replayed mids, Hawkes arrivals, power-law fills, ticks, fees,
+liquidation cost, a size action, observation extras). Every one of them defaults to "off",
+and with all of them off the model, its random draws and its floating-point operations are
+exactly those of the base model. :attr:`MarketConfig.features` lists the ones that are on.
+
+The named parameter sets are in :mod:`mm_env.presets`; ``PRESETS`` and
+:func:`available_presets` are also importable from here.
 """
 
 from __future__ import annotations
@@ -25,18 +31,47 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from mm_env.params import check_fields, markdown_table, param
+from mm_env.params import field_docs as _field_docs
 from mm_env.presets import PRESETS
 from mm_env.presets import available_presets as available_presets
 from mm_env.replay import PriceSeries
-from mm_env.validation import FILL_MODELS as FILL_MODELS
-from mm_env.validation import FILL_SHAPES as FILL_SHAPES
-from mm_env.validation import MAX_ARRIVALS_PER_STEP as MAX_ARRIVALS_PER_STEP
-from mm_env.validation import MID_MODELS as MID_MODELS
-from mm_env.validation import OBS_EXTRAS as OBS_EXTRAS
-from mm_env.validation import validate
+from mm_env.reward_registry import available_rewards
+from mm_env.validation import COMBINATION_RULES, MAX_ARRIVALS_PER_STEP, check_combinations
+
+__all__ = [
+    "FILL_MODELS",
+    "FILL_SHAPES",
+    "MAGNITUDE",
+    "MAX_ARRIVALS_PER_STEP",
+    "MID_MODELS",
+    "OBS_EXTRAS",
+    "PRESETS",
+    "MarketConfig",
+    "UnknownFieldError",
+    "available_presets",
+    "market_config_markdown",
+    "resolve_config",
+]
+
+MID_MODELS = ("gbm", "abm")
+FILL_MODELS = ("poisson", "bernoulli")
+FILL_SHAPES = ("exponential", "power")
+#: Names of the optional observation features (``obs_extras``), appended in the order given.
+OBS_EXTRAS = ("signal", "flow_imbalance", "realized_vol")
+
+#: Bound of every magnitude (prices, sizes, rates, penalties, volatilities).
+MAGNITUDE = 1e12
+_MAGNITUDE_WHY = "it keeps cash, wealth, penalties and the float32 observations finite"
+# keyword sets of param(): non-negative, positive and signed magnitudes
+_NONNEG: dict[str, Any] = {"low": 0.0, "high": MAGNITUDE, "high_why": _MAGNITUDE_WHY}
+_POS: dict[str, Any] = {**_NONNEG, "low_open": True}
+_SIGNED: dict[str, Any] = {
+    "low": -MAGNITUDE, "high": MAGNITUDE, "low_why": _MAGNITUDE_WHY, "high_why": _MAGNITUDE_WHY,
+}
 
 
 @dataclass(frozen=True)
@@ -44,223 +79,194 @@ class MarketConfig:
     """Parameters of the market-making model.
 
     Build one from a named preset with :meth:`MarketConfig.preset` (``"default"``,
-    ``"as2008"``, ``"course"``, ``"penalty"``; with richer markets ``"adverse"``, ``"alpha"``,
-    ``"microstructure"``) and keyword overrides; every value is validated on construction
-    and a bad one raises :class:`ValueError` naming the field, the value and what is allowed.
-    The fields after ``alpha`` (issue #6) all default to "off"; :attr:`features` lists those
-    that are on.
+    ``"as2008"``, ``"course"``, ``"penalty"``; with market components ``"adverse"``,
+    ``"alpha"``, ``"microstructure"``) and keyword overrides; every value is validated on
+    construction and a bad one raises :class:`ValueError` naming the field, the value and what
+    is allowed. The fields after ``alpha`` all default to "off"; :attr:`features` lists those
+    that are on. ``docs/market_config.md`` lists every field with its units and range.
     """
 
-    mid_model: str = field(
-        default="gbm",
-        metadata={
-            "doc": "mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in price units); with ou_rate > 0 mean-reverting, with replay set replayed"
-        },
+    mid_model: str = param(
+        "gbm", choices=MID_MODELS,
+        doc="mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in "
+            "price units); with ou_rate > 0 mean-reverting, with replay set replayed",
     )
-    S0: float = field(default=100.0, metadata={"doc": "initial mid-price [price units], > 0"})
-    mu: float = field(
-        default=0.0,
-        metadata={"doc": "drift per session [1/session for gbm, price/session for abm]"},
+    S0: float = param(100.0, doc="initial mid-price", units="price units", **_POS)
+    mu: float = param(
+        0.0, doc="drift of the mid", units="1/session for gbm, price/session for abm", **_SIGNED
     )
-    sigma: float = field(
-        default=0.02,
-        metadata={
-            "doc": "volatility per sqrt(session) [relative for gbm, price units for abm], >= 0"
-        },
+    sigma: float = param(
+        0.02, doc="volatility of the mid",
+        units="1/sqrt(session) relative for gbm, price units/sqrt(session) for abm", **_NONNEG,
     )
-    T: float = field(default=1.0, metadata={"doc": "episode horizon [sessions], > 0"})
-    n_steps: int = field(
-        default=200,
-        metadata={"doc": "number of decision steps per episode, >= 1 (dt = T / n_steps)"},
+    T: float = param(
+        1.0, doc="episode horizon", units="sessions", low=0.0, low_open=True, high=1e6,
+        high_why="a horizon up to 1e6 sessions keeps the time observation and the "
+                 "sqrt(T)-scaled moves far inside float32",
     )
-    A: float = field(
-        default=140.0,
-        metadata={"doc": "market-order arrival rate on each side [orders/session], > 0"},
+    n_steps: int = param(
+        200, doc="number of decision steps per episode (dt = T / n_steps)", low=1,
+        high=10**9, high_why="step counters stay exact in int64 and float64 arithmetic",
     )
-    k: float = field(
-        default=1.5,
-        metadata={
-            "doc": "decay of the fill probability with depth, e^(-k*delta) [1/price unit], > 0"
-        },
+    A: float = param(
+        140.0, doc="market-order arrival rate on each side", units="orders/session", **_POS
     )
-    fill_model: str = field(
-        default="poisson",
-        metadata={
-            "doc": "per-step fill probability: 'poisson' 1-exp(-A e^(-k d) dt) or 'bernoulli' min(1, A e^(-k d) dt)"
-        },
+    k: float = param(
+        1.5, doc="decay of the fill probability with depth, e^(-k*delta)",
+        units="1/price unit", **_POS,
     )
-    order_size: float = field(default=1.0, metadata={"doc": "quantity of one fill [shares], > 0"})
-    inventory_limit: float = field(
-        default=math.inf,
-        metadata={
-            "doc": "|inventory| bound [shares], >= order_size; a side whose fill would breach it is not quoted; inf = unbounded"
-        },
+    fill_model: str = param(
+        "poisson", choices=FILL_MODELS,
+        doc="per-step fill probability: 'poisson' 1-exp(-A e^(-k d) dt) or 'bernoulli' "
+            "min(1, A e^(-k d) dt)",
     )
-    min_depth: float = field(
-        default=0.0,
-        metadata={
-            "doc": "smallest quote depth from the mid [price units]; negative quotes through the mid"
-        },
+    order_size: float = param(1.0, doc="quantity of one fill", units="shares", **_POS)
+    inventory_limit: float = param(
+        math.inf,
+        doc="|inventory| bound, >= order_size; a side whose fill would breach it is not quoted",
+        units="shares", high=MAGNITUDE, high_why=_MAGNITUDE_WHY, inf_means="no limit",
+        allowed=">= order_size and <= 1e12 (MAGNITUDE), or inf (no limit)",
     )
-    max_depth: float = field(
-        default=10.0,
-        metadata={"doc": "largest quote depth from the mid [price units], > min_depth"},
+    min_depth: float = param(
+        0.0, doc="smallest quote depth from the mid; negative quotes through the mid",
+        units="price units", **_SIGNED,
     )
-    reward: str = field(
-        default="pnl",
-        metadata={"doc": "reward name: 'pnl' or 'inventory_penalty' (see mm_env.rewards)"},
+    max_depth: float = param(
+        10.0, doc="largest quote depth from the mid, > min_depth", units="price units",
+        **_SIGNED,
     )
-    phi: float = field(
-        default=0.0,
-        metadata={
-            "doc": "running inventory penalty of 'inventory_penalty' [price units/(share^2 session)], >= 0"
-        },
+    reward: str = param(
+        "pnl", choices=available_rewards,
+        doc="reward name: 'pnl' or 'inventory_penalty', or one registered with "
+            "mm_env.register_reward",
     )
-    alpha: float = field(
-        default=0.0,
-        metadata={
-            "doc": "terminal inventory penalty of 'inventory_penalty' [price units/share^2], >= 0"
-        },
+    phi: float = param(
+        0.0, doc="running inventory penalty of 'inventory_penalty'",
+        units="price units/(share^2 session)", **_NONNEG,
+    )
+    alpha: float = param(
+        0.0, doc="terminal inventory penalty of 'inventory_penalty'",
+        units="price units/share^2", **_NONNEG,
     )
 
-    # ------------------------------------------------ richer markets (issue #6)
+    # ------------------------------------------------------------ market components
     # mid-price models
-    ou_rate: float = field(
-        default=0.0,
-        metadata={
-            "doc": "mean-reversion speed kappa of an Ornstein-Uhlenbeck mid (of log S under gbm) [1/session], >= 0 (half-life ln2/kappa); 0 = off"
-        },
+    ou_rate: float = param(
+        0.0, doc="mean-reversion speed kappa of an Ornstein-Uhlenbeck mid (of log S under gbm), "
+                 "half-life ln2/kappa; 0 = off",
+        units="1/session", **_NONNEG,
     )
-    ou_mean: float | None = field(
-        default=None,
-        metadata={"doc": "level the OU mid reverts to [price units], > 0 under gbm; None = S0"},
+    ou_mean: float | None = param(
+        None, kind="real", doc="level the OU mid reverts to, > 0 under gbm",
+        units="price units", none_means="S0", **_SIGNED,
     )
-    jump_rate: float = field(
-        default=0.0,
-        metadata={"doc": "rate of exogenous mid-price jumps (compound Poisson) [jumps/session], >= 0; 0 = off"},
+    jump_rate: float = param(
+        0.0, doc="rate of exogenous mid-price jumps (compound Poisson); 0 = off",
+        units="jumps/session", **_NONNEG,
     )
-    jump_mean: float = field(
-        default=0.0,
-        metadata={"doc": "mean size of one jump [mid units: log-price under gbm, price units otherwise]"},
+    jump_mean: float = param(
+        0.0, doc="mean size of one jump", units="mid units: log-price under gbm, price units "
+                                               "otherwise", **_SIGNED,
     )
-    jump_std: float = field(
-        default=0.0,
-        metadata={"doc": "standard deviation of one jump's size [mid units], >= 0"},
+    jump_std: float = param(
+        0.0, doc="standard deviation of one jump's size", units="mid units", **_NONNEG
     )
-    replay: PriceSeries | None = field(
-        default=None,
-        metadata={
-            "doc": "replay this mid-price series instead of simulating one, one price per step [price units] (a .csv/.npy path, an array or a PriceSeries), at least n_steps + 1 prices; None = off"
-        },
+    replay: PriceSeries | None = param(  # noqa: RUF009 (param returns a dataclasses.field)
+        None, kind="any",
+        doc="replay this mid-price series instead of simulating one, one price per step (a "
+            ".csv/.npy path, an array or a PriceSeries); None = off",
+        units="price units",
+        allowed="None, or a series of at least n_steps + 1 prices in [1e-100, the upper bound "
+                "of S0]",
     )
-    replay_column: str = field(
-        default="price", metadata={"doc": "column of the replay CSV file holding the prices"}
-    )
-    replay_random_start: bool = field(
-        default=True,
-        metadata={
-            "doc": "replay: start each episode at a uniformly random offset of the series (False: offset 0)"
-        },
+    replay_column: str = param("price", doc="column of the replay CSV file holding the prices")
+    replay_random_start: bool = param(
+        True, doc="replay: start each episode at a uniformly random offset of the series "
+                  "(False: offset 0)",
     )
     # adverse selection
-    adverse_prob: float = field(
-        default=0.0,
-        metadata={
-            "doc": "probability that a fill is followed by an adverse mid jump (down after a bid fill, up after an ask fill), in [0, 1]; 0 = off"
-        },
+    adverse_prob: float = param(
+        0.0, doc="probability that a fill is followed by an adverse mid jump (down after a bid "
+                 "fill, up after an ask fill); 0 = off",
+        low=0.0, high=1.0,
     )
-    adverse_jump: float = field(
-        default=0.0,
-        metadata={"doc": "size eta of the adverse jump after a fill [mid units], >= 0"},
+    adverse_jump: float = param(
+        0.0, doc="size eta of the adverse jump after a fill", units="mid units", **_NONNEG
     )
-    signal_std: float = field(
-        default=0.0,
-        metadata={
-            "doc": "stationary std of the alpha signal, an OU drift added to the mid's [drift units], >= 0; 0 = off"
-        },
+    # alpha signal
+    signal_std: float = param(
+        0.0, doc="stationary std of the alpha signal, an OU drift added to the mid's; 0 = off",
+        units="drift units", **_NONNEG,
     )
-    signal_decay: float = field(
-        default=10.0,
-        metadata={"doc": "mean-reversion speed of the alpha signal [1/session], > 0"},
+    signal_decay: float = param(
+        10.0, doc="mean-reversion speed of the alpha signal", units="1/session", **_POS
     )
-    signal_flow: float = field(
-        default=0.0,
-        metadata={
-            "doc": "order-flow tilt by the signal: buy orders arrive at rate x e^(b a), sell orders at x e^(-b a) [1/drift units], >= 0"
-        },
+    signal_flow: float = param(
+        0.0, doc="order-flow tilt by the signal a: buy orders arrive at rate x e^(b a), sell "
+                 "orders at x e^(-b a)",
+        units="1/drift units", **_NONNEG,
     )
-    signal_obs_noise: float = field(
-        default=0.0,
-        metadata={
-            "doc": "std of the noise on the observed signal, redrawn each step [drift units], >= 0 (0: observed exactly)"
-        },
+    signal_obs_noise: float = param(
+        0.0, doc="std of the noise on the observed signal, redrawn each step (0: observed "
+                 "exactly)",
+        units="drift units", **_NONNEG,
     )
     # order flow
-    hawkes_branching: float = field(
-        default=0.0,
-        metadata={
-            "doc": "branching ratio n of self-exciting (Hawkes) market-order arrivals per side, in [0, 1); 0 = Poisson"
-        },
+    hawkes_branching: float = param(
+        0.0, doc="branching ratio n of self-exciting (Hawkes) market-order arrivals per side; "
+                 "0 = Poisson",
+        low=0.0, high=1.0, high_open=True, note="a stationary Hawkes process",
     )
-    hawkes_decay: float = field(
-        default=50.0,
-        metadata={"doc": "decay rate of the Hawkes kernel n*kappa*e^(-kappa s) [1/session], > 0"},
+    hawkes_decay: float = param(
+        50.0, doc="decay rate of the Hawkes kernel n*kappa*e^(-kappa s)", units="1/session",
+        **_POS,
     )
-    flow_skew: float = field(
-        default=0.0,
-        metadata={
-            "doc": "asymmetry of the arrival rates: buy orders (lifting the ask) at A(1+rho), sell orders (hitting the bid) at A(1-rho), in (-1, 1)"
-        },
+    flow_skew: float = param(
+        0.0, doc="asymmetry of the arrival rates: buy orders (lifting the ask) at A(1+rho), "
+                 "sell orders (hitting the bid) at A(1-rho)",
+        low=-1.0, high=1.0, low_open=True, high_open=True,
     )
-    fill_shape: str = field(
-        default="exponential",
-        metadata={
-            "doc": "probability that a market order reaches depth d: 'exponential' e^(-k d) or 'power' (1 + k d / power_tail)^(-power_tail)"
-        },
+    fill_shape: str = param(
+        "exponential", choices=FILL_SHAPES,
+        doc="probability that a market order reaches depth d: 'exponential' e^(-k d) or "
+            "'power' (1 + k d / power_tail)^(-power_tail)",
     )
-    power_tail: float = field(
-        default=3.0,
-        metadata={"doc": "tail exponent of fill_shape='power' (dimensionless), > 0"},
+    power_tail: float = param(
+        3.0, doc="tail exponent of fill_shape='power' (dimensionless)", low=0.0, low_open=True,
+        high=1e6, high_why="beyond 1e6 the power law is the exponential to float precision, "
+                           "and k d / power_tail stays finite",
     )
     # frictions
-    tick_size: float = field(
-        default=0.0,
-        metadata={
-            "doc": "price grid [price units], >= 0; quotes are snapped to it away from the mid (bid down, ask up); 0 = continuous prices"
-        },
+    tick_size: float = param(
+        0.0, doc="price grid; quotes are snapped to it away from the mid (bid down, ask up); "
+                 "0 = continuous prices",
+        units="price units", **_NONNEG,
     )
-    maker_fee: float = field(
-        default=0.0,
-        metadata={
-            "doc": "fee paid per share filled [price units/share]; negative = a maker rebate; 0 = off"
-        },
+    maker_fee: float = param(
+        0.0, doc="fee paid per share filled; negative = a maker rebate; 0 = off",
+        units="price units/share", **_SIGNED,
     )
-    liquidation_impact: float = field(
-        default=0.0,
-        metadata={
-            "doc": "slope lambda of the linear book the terminal inventory is liquidated into [price units/share], >= 0; cost lambda q_T^2 / 2; 0 = off"
-        },
+    liquidation_impact: float = param(
+        0.0, doc="slope lambda of the linear book the terminal inventory is liquidated into, "
+                 "cost lambda q_T^2 / 2; 0 = off",
+        units="price units/share", **_NONNEG,
     )
-    size_action: bool = field(
-        default=False,
-        metadata={
-            "doc": "add a third action component: the quote size [shares] in [order_size, max_order_size], for both sides"
-        },
+    size_action: bool = param(
+        False, doc="add a third action component: the quote size in [order_size, "
+                   "max_order_size] shares, for both sides",
     )
-    max_order_size: float = field(
-        default=5.0,
-        metadata={"doc": "largest quote size of the size action [shares], > order_size"},
+    max_order_size: float = param(
+        5.0, doc="largest quote size of the size action, > order_size", units="shares", **_POS
     )
     # observation
-    obs_extras: tuple[str, ...] = field(
-        default=(),
-        metadata={
-            "doc": "features appended to the observation (tuple or comma-separated string), any of 'signal' (observed alpha), 'flow_imbalance' (in [-1, 1]), 'realized_vol' (mid units/sqrt(session))"
-        },
+    obs_extras: tuple[str, ...] = param(
+        (), choices=OBS_EXTRAS,
+        doc="features appended to the observation: 'signal' (observed alpha), "
+            "'flow_imbalance' (in [-1, 1]), 'realized_vol' (mid units/sqrt(session))",
     )
-    obs_halflife: float = field(
-        default=0.05,
-        metadata={"doc": "half-life of the flow-imbalance and realised-volatility averages [sessions], > 0"},
+    obs_halflife: float = param(
+        0.05, doc="half-life of the flow-imbalance and realised-volatility averages",
+        units="sessions", **_POS,
     )
 
     # ------------------------------------------------------------------ derived
@@ -289,7 +295,7 @@ class MarketConfig:
 
     @property
     def features(self) -> tuple[str, ...]:
-        """Names of the issue #6 features that are on (empty: the base model).
+        """Names of the market components that are on (empty: the base model).
 
         ``"ou"``, ``"jumps"``, ``"replay"``, ``"adverse_selection"``, ``"signal"``,
         ``"signal_flow"``, ``"hawkes"``, ``"flow_skew"``, ``"power_fills"``, ``"tick"``,
@@ -315,7 +321,8 @@ class MarketConfig:
 
     # --------------------------------------------------------------- validation
     def __post_init__(self) -> None:
-        validate(self)
+        check_fields(self)  # each field: its declared type and range
+        check_combinations(self)  # combinations of fields (mm_env.validation)
 
     # ------------------------------------------------------------------ presets
     @classmethod
@@ -325,7 +332,7 @@ class MarketConfig:
         >>> MarketConfig.preset("as2008", sigma=1.0).sigma
         1.0
         """
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")
         return cls.from_dict({**PRESETS[name], **overrides})
 
@@ -346,8 +353,34 @@ class MarketConfig:
 
     @classmethod
     def field_docs(cls) -> dict[str, str]:
-        """One line of documentation (with units) per field, for help texts."""
-        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
+        """One line per field for help texts: its doc, units and allowed range."""
+        return _field_docs(cls)
+
+
+def market_config_markdown() -> str:
+    """The page ``docs/market_config.md``: every field of :class:`MarketConfig` with its
+    default, units, allowed range and doc, then the checks of combinations."""
+    return markdown_table(
+        MarketConfig,
+        title="MarketConfig: every parameter",
+        regenerate=REGENERATE_DOCS,
+        intro=(
+            "Every field of `mm_env.MarketConfig`, read off its declaration in "
+            "`mm_env/config.py` (the same declaration the validator and `--help` read). A "
+            "value outside its range raises `ValueError` naming the field, the value and the "
+            "allowed range. \"Mid units\" are those of `sigma` (log-price under gbm, price "
+            "units under abm), \"drift units\" those of `mu`. The bounds quoted with a reason "
+            "only keep the arithmetic finite; they are far beyond any market of real use."
+        ),
+        rules=COMBINATION_RULES,
+    )
+
+
+#: The command that rewrites ``docs/market_config.md`` from the declaration.
+REGENERATE_DOCS = (
+    "python -c \"from mm_env.config import market_config_markdown as m; "
+    "open('docs/market_config.md', 'w').write(m())\""
+)
 
 
 def resolve_config(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-# The common base of the issue #6 presets: the AS 2008 market with poisson fills, no quotes
-# through the mid, a bounded inventory and the PnL reward.
+# The common base of the market-component presets: the AS 2008 market with poisson fills, no
+# quotes through the mid, a bounded inventory and the PnL reward.
 _AS_SCALE: dict[str, Any] = {
     "mid_model": "abm",
     "sigma": 2.0,
@@ -63,7 +63,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "inventory_limit": 10.0,
         "min_depth": 0.01,
     },
-    # ----- richer markets (issue #6), all on the AS 2008 scale: arithmetic mid, sigma = 2,
+    # ----- market components, all on the AS 2008 scale: arithmetic mid, sigma = 2,
     # dt = 0.005, A = 140, k = 1.5, poisson fills, depths in [0, 10], inventory limit 20, pnl.
     # Toxic flow: half of the fills are followed by an adverse mid jump of 1.5, an expected
     # adverse move of 0.75 per fill, about the risk-neutral half-spread 1/k. AS (any gamma)

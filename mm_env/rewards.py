@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mm_env.reward_registry import REWARDS as _REWARDS
+from mm_env.reward_registry import available_rewards as available_rewards
+
 if TYPE_CHECKING:
     from mm_env.config import MarketConfig
     from mm_env.dynamics import StepResult
 
 RewardFn = Callable[["MarketConfig", "StepResult"], Any]
-
-_REWARDS: dict[str, RewardFn] = {}
 
 
 def register_reward(name: str, fn: RewardFn) -> None:
@@ -34,11 +35,6 @@ def get_reward(name: str) -> RewardFn:
         return _REWARDS[name]
     except KeyError:
         raise ValueError(f"reward must be one of {available_rewards()}, got {name!r}") from None
-
-
-def available_rewards() -> list[str]:
-    """Names accepted by ``MarketConfig(reward=...)``."""
-    return sorted(_REWARDS)
 
 
 def pnl_reward(config: MarketConfig, step: StepResult) -> Any:

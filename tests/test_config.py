@@ -411,3 +411,85 @@ def test_unknown_field_is_also_the_type_error_of_an_unexpected_keyword():
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'frameskip'") as info:
         MarketConfig.preset("default", frameskip=1)
     assert isinstance(info.value, UnknownFieldError) and isinstance(info.value, ValueError)
+
+
+# ------------------------------------------------------------------ the declaration
+def test_every_field_is_declared_once_with_its_spec():
+    from mm_env.params import FieldSpec, specs
+
+    declared = specs(MarketConfig)
+    assert list(declared) == [f.name for f in dataclasses.fields(MarketConfig)]
+    for name, spec in declared.items():
+        assert isinstance(spec, FieldSpec) and spec.doc, name
+        default = next(f.default for f in dataclasses.fields(MarketConfig) if f.name == name)
+        assert spec.check(name, default) == default, name  # defaults are inside their range
+
+
+def test_field_docs_carry_the_units_and_the_allowed_range():
+    docs = MarketConfig.field_docs()
+    assert docs["sigma"].startswith("volatility of the mid [1/sqrt(session) relative for gbm")
+    assert docs["sigma"].endswith("; allowed: [0, 1e12]")
+    assert docs["n_steps"].endswith("; allowed: integer in [1, 1e9]")
+    assert docs["A"].endswith("[orders/session]; allowed: (0, 1e12]")
+    assert docs["hawkes_branching"].endswith("allowed: [0, 1) (a stationary Hawkes process)")
+    assert docs["mid_model"].endswith("allowed: one of 'gbm', 'abm'")
+    assert docs["reward"].endswith("allowed: one of 'inventory_penalty', 'pnl'")
+    for f in dataclasses.fields(MarketConfig):
+        assert f.metadata["doc"] == docs[f.name]  # generic dataclass tools read this
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"A": 1e13}, r"^A must be <= 1e12 \(it keeps cash, wealth, penalties and the float32 "
+                      r"observations finite\), got 10000000000000\.0$"),
+        ({"mu": -1e13}, r"^mu must be >= -1e12 \(it keeps .*\), got -10000000000000\.0$"),
+        ({"T": 2e6}, r"^T must be <= 1e6 \(a horizon up to 1e6 sessions .*\), got 2000000\.0$"),
+        ({"n_steps": 10**9 + 1}, r"^n_steps must be an integer <= 1e9 \(.*\), got 1000000001$"),
+        ({"inventory_limit": 2e12}, r"^inventory_limit must be <= 1e12 \(.*\) or inf \(no "
+                                    r"limit\), got 2000000000000\.0$"),
+        ({"power_tail": 2e6}, r"^power_tail must be <= 1e6 \(beyond 1e6 the power law"),
+        ({"mid_model": ["gbm"]}, r"^mid_model must be one of \['gbm', 'abm'\], got \['gbm'\]$"),
+        ({"obs_extras": (1,)}, r"^obs_extras must be distinct names from .*got \[1\]$"),
+    ],
+)
+def test_range_errors_name_the_bound_crossed_and_why(kw, message):
+    with pytest.raises(ValueError, match=message):
+        MarketConfig(**kw)
+
+
+def test_docs_page_is_generated_from_the_declaration():
+    from pathlib import Path
+
+    from mm_env.config import REGENERATE_DOCS, market_config_markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "market_config.md"
+    assert page.read_text() == market_config_markdown(), (
+        f"docs/market_config.md is out of date; regenerate it with: {REGENERATE_DOCS}"
+    )
+
+
+MODULES_OF_THE_CONFIG = (
+    "mm_env.config", "mm_env.validation", "mm_env.params", "mm_env.presets",
+    "mm_env.replay", "mm_env.reward_registry", "mm_env.rewards",
+)
+
+
+@pytest.mark.parametrize("module", MODULES_OF_THE_CONFIG)
+def test_each_config_module_imports_alone(module):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+
+
+def test_no_import_cycle_through_the_config():
+    """No module the config depends on imports the config back (type-checking imports
+    included), so config, validation, params and the reward registry form no cycle."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("mm_env")
+    below = graph.find_upstream_modules("mm_env.config")
+    assert {"mm_env.validation", "mm_env.params", "mm_env.reward_registry"} <= below
+    cycles = {m: graph.find_shortest_chain(importer=m, imported="mm_env.config")
+              for m in below if m != "mm_env"}
+    assert not {m: c for m, c in cycles.items() if c}, cycles

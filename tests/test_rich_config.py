@@ -1,4 +1,4 @@
-"""MarketConfig's issue #6 fields: defaults (all off), presets, validation messages."""
+"""MarketConfig's market-component fields: defaults (all off), presets, validation messages."""
 
 from __future__ import annotations
 

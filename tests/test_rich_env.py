@@ -581,7 +581,8 @@ def rich_configs(draw):
         "jump_std": sig / 4,
         "adverse_prob": draw(st.floats(0.0, 1.0, **finite)),
         "adverse_jump": draw(st.floats(0.0, sig / 4, **finite)),
-        "signal_std": draw(st.floats(0.1, 10.0, **finite)) if signal else 0.0,
+        # in drift units: log-price/session under gbm, so scaled like sigma
+        "signal_std": draw(st.floats(0.1, 10.0, **finite)) * sig / 2.0 if signal else 0.0,
         "signal_flow": draw(st.floats(0.0, 0.2, **finite)) if signal else 0.0,
         "signal_obs_noise": draw(st.floats(0.0, 2.0, **finite)) if signal else 0.0,
         "hawkes_branching": draw(st.floats(0.0, 0.8, **finite)) if counts else 0.0,
