@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mm_env.params import check_fields, markdown_table, param
+from mm_env.component_registry import mid_model_names
+from mm_env.params import ParamValues, check_fields, markdown_table, param
 from mm_env.params import field_docs as _field_docs
 from mm_env.presets import PRESETS
 from mm_env.presets import available_presets as available_presets
@@ -87,9 +88,16 @@ class MarketConfig:
     """
 
     mid_model: str = param(
-        "gbm", choices=MID_MODELS,
+        "gbm", choices=mid_model_names,
         doc="mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in "
-            "price units); with ou_rate > 0 mean-reverting, with replay set replayed",
+            "price units), or a registered mid process (mm_env.register_component); with "
+            "ou_rate > 0 mean-reverting, with replay set replayed",
+    )
+    mid_params: ParamValues = param(  # noqa: RUF009 (param returns a dataclasses.field)
+        ParamValues(), kind="any",
+        doc="parameters of a registered mid process, as its own_params declare (a mapping of "
+            "names to numbers); empty for the built-in ones",
+        allowed="the names the selected mid process declares, each in its declared range",
     )
     S0: float = param(100.0, doc="initial mid-price", units="price units", **_POS)
     mu: float = param(
@@ -349,7 +357,9 @@ class MarketConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (round-trips through :meth:`from_dict`)."""
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["mid_params"] = dict(self.mid_params)
+        return out
 
     @classmethod
     def field_docs(cls) -> dict[str, str]:

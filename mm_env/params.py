@@ -362,3 +362,39 @@ def format_number(x: float | None) -> str:
         return str(int(x))
     text = f"{x:.6g}"
     return text.replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
+
+
+class ParamValues(Mapping[str, float]):
+    """A read-only, hashable mapping of parameter names to floats (e.g. a component's own
+    parameters in a frozen config); equal to any mapping with the same items."""
+
+    __slots__ = ("_items",)
+    _items: dict[str, float]
+
+    def __init__(self, values: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> None:
+        items = dict(values)
+        object.__setattr__(self, "_items", dict(sorted(items.items())))
+
+    def __getitem__(self, key: str) -> float:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(other) == self._items
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("ParamValues is read-only")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParamValues, (self._items,))
+
+    def __repr__(self) -> str:
+        return repr(self._items)

@@ -25,11 +25,12 @@ back, even only for type checking, would make an import cycle.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from mm_env.component_registry import registered
+from mm_env.params import ParamValues, specs
 from mm_env.params import format_number as _g
-from mm_env.params import specs
 from mm_env.replay import as_price_series
 
 #: Largest expected number of market orders per side and step when arrivals are counted.
@@ -93,6 +94,31 @@ def _ou(cfg: Any) -> None:
             )
     elif cfg.ou_mean is not None:
         raise ValueError(f"ou_mean needs ou_rate > 0 (the OU mid), got ou_mean={cfg.ou_mean!r}")
+
+
+def _mid_params(cfg: Any) -> None:
+    """mid_params holds exactly the parameters the mid process of mid_model declares
+    (own_params), each in its declared range; ou_rate > 0 and replay take mid_model 'gbm' or
+    'abm'."""
+    if (cfg.ou_rate > 0 or cfg.replay is not None) and cfg.mid_model not in ("gbm", "abm"):
+        raise ValueError(
+            f"mid_model must be 'gbm' or 'abm' with ou_rate > 0 or a replayed mid, got "
+            f"{cfg.mid_model!r}"
+        )
+    values = cfg.mid_params
+    if not isinstance(values, Mapping):
+        raise ValueError(f"mid_params must be a mapping of names to numbers, got {values!r}")
+    declared = getattr(registered("mid")[cfg.mid_model], "own_params", {})
+    unknown = sorted(set(values) - set(declared))
+    missing = sorted(set(declared) - set(values))
+    if unknown or missing:
+        raise ValueError(
+            f"mid_params must hold the parameters of mid_model={cfg.mid_model!r}: "
+            f"{sorted(declared) or 'none'}; got unknown {unknown}, missing {missing}"
+        )
+    checked = {name: spec.check(f"mid_params[{name!r}]", values[name])
+               for name, spec in declared.items()}
+    object.__setattr__(cfg, "mid_params", ParamValues(checked))
 
 
 def _jumps(cfg: Any) -> None:
@@ -360,6 +386,7 @@ def _tick(cfg: Any) -> None:
 _CHECKS: tuple[Check, ...] = (
     _inventory_limit,
     _depth_range,
+    _mid_params,
     _ou,
     _jumps,
     _replay,

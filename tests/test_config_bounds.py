@@ -159,8 +159,6 @@ def _run_episode(cfg: MarketConfig, seed: int) -> None:
     venv = MarketMakingVectorEnv(2, config=cfg)
     obs, info = venv.reset(seed=seed)
     _check_finite("vector reset", obs, 0.0, info)
-    if cfg.replay is not None:  # the autoreset step indexes past the series (see the xfail)
-        n = min(n, cfg.n_steps)
     for i in range(n):
         obs, reward, _, _, info = venv.step(np.stack([_actions(rng, low, high, 1)[0]] * 2))
         _check_finite(f"vector step {i}", obs, reward, info)
@@ -224,15 +222,15 @@ def test_reproducers_are_refused(preset: str, overrides: dict[str, Any], message
         MarketConfig.preset(preset, **overrides)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="the vector env's NextStep autoreset step advances a replayed mid "
-                          "that has ended past its series (env code, not config)")
 def test_replay_series_of_exactly_n_steps_plus_one_prices_autoresets():
     venv = MarketMakingVectorEnv(2, config=MarketConfig.preset("as2008", replay=[1.0, 1.0],
                                                                n_steps=1))
     venv.reset(seed=0)
-    venv.step(np.ones((2, 2)))
-    venv.step(np.ones((2, 2)))  # the autoreset step
+    *_, info = venv.step(np.ones((2, 2)))
+    assert info["step"].tolist() == [1, 1]
+    obs, reward, terminated, _, info = venv.step(np.ones((2, 2)))  # the autoreset step
+    assert info["step"].tolist() == [0, 0] and not terminated.any()
+    assert reward.tolist() == [0.0, 0.0] and obs[:, 2].tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("name", [["default"], ("default",), None, 3])

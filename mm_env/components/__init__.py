@@ -5,6 +5,7 @@ composed, :mod:`mm_env.components.kinds` for the hooks of each kind, and
 ``docs/extending.md`` for registering a new one from user code.
 """
 
+from mm_env.component_registry import mid_model_names
 from mm_env.components import features, fills, flow, frictions, mid, shocks, size  # noqa: F401
 from mm_env.components.base import (
     KINDS,
@@ -16,6 +17,7 @@ from mm_env.components.base import (
     register_component,
     registered,
     require_rng,
+    unregister_component,
 )
 from mm_env.components.kinds import (
     FillModel,
@@ -28,11 +30,13 @@ from mm_env.components.kinds import (
     QuoteSize,
     Shock,
 )
+from mm_env.params import FieldSpec
 
 __all__ = [
     "KINDS",
     "NO_MOVE",
     "Component",
+    "FieldSpec",
     "FillModel",
     "FillShape",
     "FlowModel",
@@ -45,7 +49,9 @@ __all__ = [
     "Shock",
     "available_components",
     "full",
+    "mid_model_names",
     "register_component",
     "registered",
     "require_rng",
+    "unregister_component",
 ]

@@ -29,16 +29,32 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mm_env.component_registry import (
+    KINDS,
+    SINGLE_KINDS,
+    available_components,
+    register_component,
+    registered,
+    unregister_component,
+)
+
+__all__ = [
+    "KINDS",
+    "NO_MOVE",
+    "SINGLE_KINDS",
+    "Component",
+    "MidMoveExpectation",
+    "available_components",
+    "full",
+    "register_component",
+    "registered",
+    "require_rng",
+    "unregister_component",
+]
+
 if TYPE_CHECKING:
     from mm_env.config import MarketConfig
     from mm_env.state import MarketState
-
-#: The kinds of component, in the order their draws are made and their state is built.
-KINDS = ("size", "mid", "shock", "flow", "flow_modifier", "fill_shape", "fill_model",
-         "friction", "feature")
-#: Kinds of which a market has exactly one component.
-SINGLE_KINDS = ("size", "mid", "flow", "fill_shape", "fill_model")
-
 
 class MidMoveExpectation(NamedTuple):
     """``E[S' - S | S] = relative * S + absolute`` for one step."""
@@ -122,41 +138,3 @@ def require_rng(rng: np.random.Generator | None, component: Component) -> np.ran
             f"{component.kind} component {component.name!r} starts from a random state"
         )
     return rng
-
-
-# ---------------------------------------------------------------- registry
-_REGISTRY: dict[str, dict[str, type[Component]]] = {kind: {} for kind in KINDS}
-
-
-def register_component(cls: type[Component], *, replace: bool = False) -> type[Component]:
-    """Register ``cls`` under its ``kind`` and ``name`` (usable as a class decorator).
-
-    Later registrations of a kind come after the earlier ones in the composition (for the
-    single kinds they are consulted after them). ``replace=True`` swaps a registered class.
-    """
-    if not (isinstance(cls, type) and issubclass(cls, Component)):
-        raise ValueError(f"a component must be a Component subclass, got {cls!r}")
-    if cls.kind not in _REGISTRY:
-        raise ValueError(f"{cls.__name__}.kind must be one of {list(KINDS)}, got {cls.kind!r}")
-    if not isinstance(cls.name, str) or not cls.name:
-        raise ValueError(f"{cls.__name__}.name must be a non-empty string, got {cls.name!r}")
-    table = _REGISTRY[cls.kind]
-    if cls.name in table and table[cls.name] is not cls and not replace:
-        raise ValueError(
-            f"a {cls.kind} component named {cls.name!r} is already registered "
-            f"({table[cls.name].__name__}); pass replace=True to replace it"
-        )
-    table[cls.name] = cls
-    return cls
-
-
-def registered(kind: str) -> dict[str, type[Component]]:
-    """The registered classes of ``kind`` by name, in registration order."""
-    if kind not in _REGISTRY:
-        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    return dict(_REGISTRY[kind])
-
-
-def available_components() -> dict[str, list[str]]:
-    """Names of the registered components, by kind."""
-    return {kind: list(table) for kind, table in _REGISTRY.items()}

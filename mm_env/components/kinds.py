@@ -9,9 +9,10 @@ The order in which :meth:`mm_env.dynamics.MarketDynamics.step` calls them is the
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mm_env.components.base import Component, full
+from mm_env.params import FieldSpec
 
 if TYPE_CHECKING:
     from mm_env.config import MarketConfig
@@ -31,12 +32,27 @@ class QuoteSize(Component):
 
 
 class MidProcess(Component):
-    """The mid-price's own dynamics; shocks are added to its move."""
+    """The mid-price's own dynamics; shocks are added to its move.
+
+    A process is selected by ``config.mid_model == name`` (unless
+    :attr:`selected_by_mid_model` is False and it overrides :meth:`applies`). Parameters of
+    its own, beyond the :class:`~mm_env.config.MarketConfig` fields, are declared in
+    :attr:`own_params` and given as ``config.mid_params``.
+    """
 
     kind = "mid"
     multiplicative = False
     """Whether the move applies to ``ln S`` with ``S' = S e^(move)`` and jumps are
     compensated so that ``E[S'/S]`` is unchanged (gbm)."""
+    selected_by_mid_model: ClassVar[bool] = True
+    """Whether ``mid_model=name`` selects this process (the OU and replayed mids are
+    selected by their own fields instead)."""
+    own_params: ClassVar[dict[str, FieldSpec]] = {}
+    """The declarations (doc, units, range) of the entries of ``config.mid_params``."""
+
+    @classmethod
+    def applies(cls, config: MarketConfig) -> bool:
+        return config.mid_model == cls.name
 
     def __init__(self, config: MarketConfig) -> None:
         super().__init__(config)

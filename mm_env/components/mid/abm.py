@@ -19,10 +19,6 @@ class ArithmeticBrownianMid(MidProcess):
     name = "abm"
     params = ("S0", "mu", "sigma")
 
-    @classmethod
-    def applies(cls, config: MarketConfig) -> bool:
-        return config.mid_model == "abm"
-
     def __init__(self, config: MarketConfig) -> None:
         super().__init__(config)
         dt = config.dt

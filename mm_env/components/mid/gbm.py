@@ -20,10 +20,6 @@ class GeometricBrownianMid(MidProcess):
     params = ("S0", "mu", "sigma")
     multiplicative = True
 
-    @classmethod
-    def applies(cls, config: MarketConfig) -> bool:
-        return config.mid_model == "gbm"
-
     def __init__(self, config: MarketConfig) -> None:
         super().__init__(config)
         dt = config.dt

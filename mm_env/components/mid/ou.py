@@ -24,6 +24,7 @@ class OrnsteinUhlenbeckMid(MidProcess):
 
     name = "ou"
     params = ("S0", "sigma", "ou_rate", "ou_mean")
+    selected_by_mid_model = False
 
     @classmethod
     def applies(cls, config: MarketConfig) -> bool:

@@ -20,6 +20,7 @@ class ReplayMid(MidProcess):
 
     name = "replay"
     params = ("replay", "replay_column", "replay_random_start")
+    selected_by_mid_model = False
     state_fields = {"offset": "index of the replayed series at step 0"}
 
     @classmethod
@@ -30,6 +31,7 @@ class ReplayMid(MidProcess):
         super().__init__(config)
         assert config.replay is not None
         self.series = config.replay.values
+        self.last = self.series.size - 1
         self.random_start = config.replay_random_start
 
     def initial(
@@ -50,7 +52,8 @@ class ReplayMid(MidProcess):
         return 0.0
 
     def advance_mid(self, ops: Any, state: MarketState, move: Any, step: Any) -> Any:
-        return ops.take(self.series, state.parts["offset"] + step)
+        # an episode that has ended (a vector env's autoreset step) stays at its last price
+        return ops.take(self.series, ops.minimum(state.parts["offset"] + step, self.last))
 
     def mid_bounds(self) -> tuple[float, float]:
         return (0.0, float("inf"))  # prices of a series are > 0 (checked on loading)
