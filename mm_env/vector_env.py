@@ -88,8 +88,6 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._obs_width = self.single_observation_space.shape[0]
         self._all = np.ones(self.num_envs, dtype=bool)
         self._all.flags.writeable = False
-        self._never = np.zeros(self.num_envs, dtype=bool)  # truncated: never
-        self._never.flags.writeable = False
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -157,7 +155,9 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         obs = self._observation(state)
         if mode is AutoresetMode.SAME_STEP and terminated.any():
             obs, info = self._autoreset_same(obs, terminated, info)
-        return obs, reward, terminated, self._never, info
+        # a fresh truncated array: frameworks turn it into writable tensors (TorchRL warns
+        # about read-only ones)
+        return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
 
     # ---------------------------------------------------------------- state
     def get_state(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The exact optima: the linear-ODE solver, CJP's OptimalAgent, GLFT's CARAOptimalAgent,
 the discrete-time DiscreteOptimalAgent and the exact lattice evaluation.
 
-Discretisation allowance (used by tests/test_agents_monte_carlo.py and measured here): the
+Discretisation allowance (used by tests/agents/test_monte_carlo.py and measured here): the
 env decides once per ``dt``, so the expected episode reward of ``OptimalAgent`` in the env,
 computed exactly by ``evaluate_on_lattice``, differs from the continuous-time ``value(0, 0)``
 by ``O(dt)``. For ``as2008`` with bernoulli fills, ``phi = 0.05``, ``alpha = 0.1``,

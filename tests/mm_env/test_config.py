@@ -463,7 +463,7 @@ def test_docs_page_is_generated_from_the_declaration():
 
     from mm_env.config import REGENERATE_DOCS, market_config_markdown
 
-    page = Path(__file__).resolve().parents[1] / "docs" / "market_config.md"
+    page = Path(__file__).resolve().parents[2] / "docs" / "market_config.md"
     assert page.read_text() == market_config_markdown(), (
         f"docs/market_config.md is out of date; regenerate it with: {REGENERATE_DOCS}"
     )

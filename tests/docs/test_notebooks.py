@@ -22,7 +22,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = (
     "01_market_making_basics.ipynb",
@@ -148,7 +148,7 @@ def test_notebook_is_stored_clean(name: str) -> None:
 def test_notebook_runs(name: str, tmp_path: Path, kernel_env: None) -> None:
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     params = PARAMETERS[name].format(run_dir=str(tmp_path / "run"))
-    injected = nbformat.v4.new_code_cell("# injected by tests/test_notebooks.py\n" + params)
+    injected = nbformat.v4.new_code_cell("# injected by tests/docs/test_notebooks.py\n" + params)
     injected.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(parameters_index(nb) + 1, injected)
     nb.cells.append(nbformat.v4.new_code_cell(CHECKS[name]))

@@ -18,7 +18,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "cleanrl_ppo.py"
 # 8 envs x 64 steps x 2 iterations of 20-step episodes: 6 episode ends (and 6 autoreset steps)
 # per env, tiny evaluation

@@ -2,7 +2,7 @@
 
 ``value(0, 0)`` of :class:`agents.OptimalAgent` is the continuous-time optimum; the env is
 discrete in time, so the mean episode reward converges to it only as ``dt -> 0``. The
-allowance for that is measured exactly in tests/test_agents_optimal.py (lattice evaluation,
+allowance for that is measured exactly in tests/agents/test_optimal.py (lattice evaluation,
 first-order in ``dt``): 0.466 at ``dt = 0.005`` for the config below, allowance 0.5.
 Figures of this file's first test (seed 2024, 40,000 episodes):
 
