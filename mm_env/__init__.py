@@ -1,6 +1,7 @@
 """mm_env: a Gymnasium environment for market making (Avellaneda-Stoikov model, with
-optional richer markets: adverse selection, alpha signals, jumps, OU and replayed mids, Hawkes
-arrivals, power-law fills, ticks, fees, liquidation cost, a size action).
+optional market components: adverse selection, alpha signals, jumps, OU and replayed mids,
+Hawkes arrivals, power-law fills, ticks, fees, liquidation cost, a size action, and any
+registered from user code: see :mod:`mm_env.components` and ``docs/extending.md``).
 
 ``import mm_env`` registers ``"mm_env/MarketMaking-v0"`` for ``gymnasium.make`` and
 ``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``.

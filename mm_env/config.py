@@ -22,8 +22,7 @@ liquidation cost, a size action, observation extras). Every one of them defaults
 and with all of them off the model, its random draws and its floating-point operations are
 exactly those of the base model. :attr:`MarketConfig.features` lists the ones that are on.
 
-The named parameter sets are in :mod:`mm_env.presets`; ``PRESETS`` and
-:func:`available_presets` are also importable from here.
+The named parameter sets are in :mod:`mm_env.presets` (``PRESETS``, :func:`available_presets`).
 """
 
 from __future__ import annotations

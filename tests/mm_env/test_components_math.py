@@ -1,4 +1,4 @@
-"""The richer market models (issue #6) against their mathematics.
+"""The optional market components (mm_env.components) against their mathematics.
 
 Each process is checked against its moments or its known law with fixed seeds and a
 tolerance of 4 standard errors (SE), as in ``test_dynamics_math.py``; where a plausible wrong
@@ -15,6 +15,7 @@ import pytest
 
 from mm_env import MarketConfig, MarketDynamics, MarketMakingEnv, MarketMakingVectorEnv
 from mm_env.state import MarketState
+from tests.mm_env.conftest import EVERYTHING
 
 Z_TOL = 4.0
 EPS = np.finfo(np.float64).eps
@@ -130,24 +131,15 @@ def test_base_composition_is_the_model_written_inline(kw):
         assert r.state.mid == pytest.approx(got.state.mid[i], rel=4 * EPS)
 
 
-# ------------------------------------------------------------- scalar vs array, rich
-RICH = {
-    "preset": "as2008", "fill_model": "poisson", "inventory_limit": 6.0, "min_depth": -0.5,
-    "signal_std": 4.0, "signal_flow": 0.1, "signal_obs_noise": 1.0, "adverse_prob": 0.4,
-    "adverse_jump": 0.3, "jump_rate": 20.0, "jump_mean": 0.1, "jump_std": 0.5,
-    "hawkes_branching": 0.6, "flow_skew": 0.2, "fill_shape": "power", "tick_size": 0.05,
-    "maker_fee": 0.01, "liquidation_impact": 0.2, "size_action": True, "max_order_size": 2.0,
-    "obs_extras": ("signal", "flow_imbalance", "realized_vol"),
-}
-
-
+# ------------------------------------------------------ scalar vs array, every component
 @pytest.mark.parametrize("overrides", [{}, {"mid_model": "gbm", "sigma": 0.02,
                                              "adverse_jump": 0.003, "jump_std": 0.005,
                                              "jump_mean": 0.0, "ou_rate": 3.0}])
-def test_rich_float_path_equals_array_path(overrides):
-    """The general transition on Python floats and on arrays: exact where no exp/log/power
+def test_float_path_equals_array_path_with_every_component(overrides):
+    """The composed step on Python floats and on arrays: exact where no exp/log/power
     is involved, 8 ulp where libm and numpy may differ in the last bit."""
-    cfg = _cfg({**RICH, **overrides})
+    cfg = _cfg({"preset": "as2008", **EVERYTHING, "inventory_limit": 6.0, "ou_rate": 0.0,
+                **overrides})
     dyn = MarketDynamics(cfg)
     rng = np.random.default_rng(7)
     n = 1500
@@ -546,7 +538,7 @@ def test_exogenous_noise_does_not_depend_on_actions():
 def test_as_is_clearly_suboptimal_on_the_new_presets(preset):
     """A simple model-aware heuristic beats Avellaneda-Stoikov at its best gamma (picked on
     the same episodes) by more than 3 paired standard errors, on mean PnL and on Sharpe
-    (``benchmarks/rich_presets.py`` is the full version)."""
+    (``benchmarks/heuristics_vs_as.py`` is the full version)."""
     from agents import AvellanedaStoikovAgent
     from train.evaluation.compare import compare
 

@@ -1,4 +1,4 @@
-"""The richer market models (issue #6) through both environments: frictions (tick, fees,
+"""The optional market components through both environments: frictions (tick, fees,
 liquidation, size action) and their accounting identities, observation extras and info keys,
 replay of a price series, the Gymnasium/SB3 checkers, autoreset, and property tests."""
 
@@ -27,27 +27,19 @@ from mm_env import (
 )
 from mm_env.components.frictions.tick import Tick
 from mm_env.ops import ArrayOps, ScalarOps
+from tests.mm_env.conftest import EVERYTHING
 
 EXPECTED_CHECKER_WARNINGS = (
     r".*symmetric and normalized.*",
     r".*observation space (minimum|maximum) value is (-)?infinity.*",
 )
 
-# every feature at once (the size action too)
-EVERYTHING = {
-    "preset": "as2008", "fill_model": "poisson", "inventory_limit": 8.0, "min_depth": -0.5,
-    "signal_std": 4.0, "signal_flow": 0.1, "signal_obs_noise": 1.0, "adverse_prob": 0.4,
-    "adverse_jump": 0.3, "jump_rate": 20.0, "jump_mean": 0.1, "jump_std": 0.5,
-    "hawkes_branching": 0.6, "flow_skew": 0.2, "fill_shape": "power", "tick_size": 0.05,
-    "maker_fee": 0.01, "liquidation_impact": 0.2, "size_action": True, "max_order_size": 2.0,
-    "obs_extras": ("signal", "flow_imbalance", "realized_vol"), "ou_rate": 2.0,
-}
-RICH_CASES = [
+COMPONENT_CASES = [
     ("adverse", {}),
     ("alpha", {"signal_obs_noise": 2.0}),
     ("microstructure", {"size_action": True}),
     ("default", {"ou_rate": 3.0, "jump_rate": 5.0, "jump_std": 0.01, "tick_size": 0.01}),
-    ("as2008", {k: v for k, v in EVERYTHING.items() if k != "preset"}),
+    ("as2008", EVERYTHING),
     ("microstructure", {"jump_rate": 0.0, "replay": 100 + np.sin(np.arange(500) / 9.0)}),
 ]
 
@@ -220,7 +212,7 @@ FRICTION_CASES = [
     {"preset": "penalty", "liquidation_impact": 0.3, "n_steps": 60},
     {"preset": "as2008", "size_action": True, "max_order_size": 3.0, "inventory_limit": 7.0,
      "maker_fee": 0.01, "liquidation_impact": 0.1, "n_steps": 60},
-    {**EVERYTHING, "n_steps": 60},
+    {"preset": "as2008", **EVERYTHING, "n_steps": 60},
 ]
 
 
@@ -285,7 +277,7 @@ def test_size_action_spaces_and_errors():
 
 
 # ------------------------------------------------------------ observation and info
-@pytest.mark.parametrize(("preset", "overrides"), RICH_CASES)
+@pytest.mark.parametrize(("preset", "overrides"), COMPONENT_CASES)
 def test_observation_layout_and_info_keys(preset, overrides):
     env = MarketMakingEnv(preset=preset, **overrides)
     venv = MarketMakingVectorEnv(4, preset=preset, **overrides)
@@ -327,8 +319,8 @@ def test_base_config_adds_no_info_keys_and_no_observation_columns():
 
 
 @pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
-def test_autoreset_with_rich_state(mode):
-    """Reset sub-envs restart from a fresh rich state: step 0, reset info extras (0 / NaN
+def test_autoreset_with_component_state(mode):
+    """Reset sub-envs restart from a fresh component state: step 0, reset info extras (0 / NaN
     for per-step values), and under SameStep the final info keeps the terminal extras."""
     n, m = 4, 3
     env = MarketMakingVectorEnv(m, autoreset_mode=mode, preset="microstructure", n_steps=n,
@@ -359,16 +351,16 @@ def _filters():
         warnings.filterwarnings("ignore", message=pattern)
 
 
-@pytest.mark.parametrize(("preset", "overrides"), RICH_CASES)
-def test_checkers_on_rich_configs(preset, overrides):
+@pytest.mark.parametrize(("preset", "overrides"), COMPONENT_CASES)
+def test_checkers_on_component_configs(preset, overrides):
     with warnings.catch_warnings():
         _filters()
         gym_check_env(gym.make(ENV_ID, preset=preset, **overrides).unwrapped)
         sb3_check_env(MarketMakingEnv(preset=preset, **overrides), warn=True)
 
 
-@pytest.mark.parametrize(("preset", "overrides"), RICH_CASES)
-def test_rich_same_seed_same_trajectory(preset, overrides):
+@pytest.mark.parametrize(("preset", "overrides"), COMPONENT_CASES)
+def test_same_seed_same_trajectory_with_components(preset, overrides):
     def rollout(seed):
         env = MarketMakingVectorEnv(3, preset=preset, n_steps=15, **overrides)
         out = [env.reset(seed=seed)]
@@ -390,7 +382,7 @@ def test_rich_same_seed_same_trajectory(preset, overrides):
     assert not np.array_equal(a[-1][0], c[-1][0])
 
 
-def test_scalar_and_vector_env_agree_in_distribution_rich():
+def test_scalar_and_vector_env_agree_in_distribution_with_components():
     """Terminal wealth under a fixed quote on the alpha and adverse presets: two-sample z."""
     for preset in ("alpha", "adverse"):
         n_s = 400
@@ -561,7 +553,7 @@ finite = {"allow_nan": False, "allow_infinity": False}
 
 
 @st.composite
-def rich_configs(draw):
+def component_configs(draw):
     mid_model = draw(st.sampled_from(["gbm", "abm"]))
     sig = 0.05 if mid_model == "gbm" else 2.0
     signal = draw(st.booleans())
@@ -610,10 +602,10 @@ def rich_configs(draw):
 
 
 @SETTINGS
-@given(cfg=rich_configs(), seed=st.integers(0, 2**32 - 1), data=st.data())
-def test_rich_properties(cfg, seed, data):
-    """Any valid rich config: finite observations inside the space, every identity, in both
-    envs; the config round-trips."""
+@given(cfg=component_configs(), seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_properties_with_components(cfg, seed, data):
+    """Any valid config with market components: finite observations inside the space, every
+    identity, in both envs; the config round-trips."""
     assert MarketConfig.from_dict(cfg.to_dict()) == cfg
     for env_kind in ("scalar", "vector"):
         shape = (3,) if env_kind == "vector" else ()

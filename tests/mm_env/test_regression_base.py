@@ -1,5 +1,6 @@
 """The base model's trajectories are pinned: same seed, same numbers, for every preset that
-existed before the richer market models (issue #6) were added.
+existed before the optional market components (adverse selection, signals, jumps, ...) were
+added.
 
 The numbers below were produced by the code *before* that change (commit db5915f). Every new
 feature is off by default and must not move a single draw or a single floating-point
