@@ -2,7 +2,7 @@
 episodes.
 
 Run: ``.venv/bin/python benchmarks/eval_speed.py`` (``--episodes``, ``--repeats``,
-``--preset`` to change the case). The target of the evaluation issue is under 2 seconds.
+``--preset`` to change the case). The target is under 2 seconds.
 
 Prints each repeat, the best and the median, the episode-steps per second of the best run,
 and the time of the report's statistics (``summary()`` and ``estimates()`` with the

@@ -1,6 +1,6 @@
-"""Avellaneda-Stoikov against simple model-aware heuristics on the issue #6 presets.
+"""Avellaneda-Stoikov against simple model-aware heuristics on the presets with market components.
 
-Run: ``.venv/bin/python benchmarks/rich_presets.py`` (``--episodes`` per evaluation, default
+Run: ``.venv/bin/python benchmarks/heuristics_vs_as.py`` (``--episodes`` per evaluation, default
 10,000; about 10 seconds on one core).
 
 On the ``adverse`` and ``alpha`` presets AS is no longer nearly optimal. This script shows it

@@ -1,9 +1,9 @@
-"""PPO against the best-gamma Avellaneda-Stoikov on the richer-market presets (issue #6).
+"""PPO against the best-gamma Avellaneda-Stoikov on the presets with market components (adverse, alpha).
 
 Run (one training per preset, 30M steps, about 10-14 minutes each on 2 cores)::
 
-    .venv/bin/python benchmarks/rich_ppo.py --preset adverse --run-dir runs/adverse
-    .venv/bin/python benchmarks/rich_ppo.py --preset alpha --run-dir runs/alpha
+    .venv/bin/python benchmarks/ppo_vs_as_presets.py --preset adverse --run-dir runs/adverse
+    .venv/bin/python benchmarks/ppo_vs_as_presets.py --preset alpha --run-dir runs/alpha
 
 or evaluate an existing run with ``--no-train``. The agent is trained with the default
 :class:`train.sb3.config.TrainConfig` except: the market is the preset with the
