@@ -29,6 +29,14 @@ One step of length ``dt``, each stage a component (:mod:`mm_env.components`):
 The base model (``gbm`` or ``abm`` mid, constant flow, exponential shape, poisson or
 bernoulli fills, fixed size, no shock, friction or feature) runs through the same code; its
 equations are in the README and the components' module docs.
+
+Axes. Every stage is elementwise in the state's arrays, which may have any shape: the vector
+env uses ``(num_envs,)``. A trailing asset axis ``(..., n)`` (one mid, inventory and cash
+account per asset, correlated normals ``z`` drawn by the env, wealth summed over the axis)
+and a maker axis (several makers' quotes on one mid) are added by the env that owns them:
+the first needs only the sum in the wealth and a reward over the axis; the second replaces
+the fill model's :meth:`~mm_env.components.FillModel.sides` by an allocation of each order to
+the best quote it reaches. Component hooks never assume a scalar or a 1-d array.
 """
 
 from __future__ import annotations
@@ -51,7 +59,6 @@ from mm_env.components import (
     Shock,
     registered,
 )
-from mm_env.components.features.realized_vol import RealizedVolatility
 from mm_env.config import MarketConfig
 from mm_env.ops import ArrayOps, ScalarOps
 from mm_env.state import NO_PARTS, MarketState, StepResult, market_state, step_result
@@ -93,7 +100,7 @@ class MarketDynamics:
         flow: Any = _first("flow", config)(config)
         modifiers: list[Any] = [cls(config) for cls in _all("flow_modifier", config)]
         shape: Any = _first("fill_shape", config)(config)
-        fills: Any = _first("fill_model", config)(config, shape)  # type: ignore[call-arg]
+        fills: Any = _first("fill_model", config)(config)
         frictions: list[Any] = [cls(config) for cls in _all("friction", config)]
         features_by_name = registered("feature")
         unknown = [n for n in config.obs_extras if n not in features_by_name]
@@ -105,9 +112,6 @@ class MarketDynamics:
         features: list[Any] = [features_by_name[n](config) for n in config.obs_extras]
         for s in shocks:
             mid.compensate(s.compensation(mid))
-        for f in features:
-            if isinstance(f, RealizedVolatility):
-                f.bind(mid)
         self.size: QuoteSize = size
         self.mid: MidProcess = mid
         self.shocks: tuple[Shock, ...] = tuple(shocks)
@@ -121,6 +125,8 @@ class MarketDynamics:
             size, mid, *shocks, flow, *modifiers, shape, fills, *frictions, *features
         )
         self._check_unique_names()
+        for c in self.components:
+            c.bind(self)
         # the hooks each step calls: only the components that implement them
         self._quote_frictions = tuple(f for f in frictions if _overrides(f, Friction, "quote"))
         self._fill_frictions = tuple(f for f in frictions

@@ -90,6 +90,11 @@ class Component:
         """Whether a market with ``config`` has this component."""
         return False
 
+    def bind(self, market: Any) -> None:
+        """Called once the market (:class:`mm_env.dynamics.MarketDynamics`) is composed: a
+        component that works with another one (the fill model with the fill shape, a feature
+        with the mid process) takes it from ``market`` here."""
+
     # ------------------------------------------------------------ randomness
     def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Any]:
         """Draws other than standard normals and uniforms, after those of every component."""

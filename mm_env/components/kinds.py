@@ -138,11 +138,15 @@ class FillModel(Component):
     """How a quote fills within a step given its depth and the arrival rate."""
 
     kind = "fill_model"
+    shape: FillShape
+    """The market's fill shape (set by :meth:`bind`)."""
 
-    def __init__(self, config: MarketConfig, shape: FillShape) -> None:
+    def __init__(self, config: MarketConfig) -> None:
         super().__init__(config)
-        self.shape = shape
         self.dt = config.dt
+
+    def bind(self, market: Any) -> None:
+        self.shape = market.fill_shape
 
     def probability(self, ops: Any, depth: Any, rate_dt: Any) -> Any:
         """Probability that a quote at ``depth`` fills when ``rate_dt`` orders are expected."""

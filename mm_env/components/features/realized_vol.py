@@ -34,9 +34,8 @@ class RealizedVolatility(ObservationFeature):
         self.gain = (1.0 - self.w) / config.dt
         self.mid: MidProcess | None = None
 
-    def bind(self, mid: MidProcess) -> None:
-        """Use ``mid``'s state variable (``ln S`` or ``S``) for the increments."""
-        self.mid = mid
+    def bind(self, market: Any) -> None:
+        self.mid = market.mid  # its state variable (ln S or S) gives the increments
 
     def initial(
         self, shape: tuple[int, ...] | None, rng: np.random.Generator | None

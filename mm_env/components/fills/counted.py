@@ -24,8 +24,8 @@ class CountedPoissonFills(PoissonFills):
     def applies(cls, config: MarketConfig) -> bool:
         return config.fill_model == "poisson" and config.counts_arrivals
 
-    def __init__(self, config: MarketConfig, shape: Any) -> None:
-        super().__init__(config, shape)
+    def __init__(self, config: MarketConfig) -> None:
+        super().__init__(config)
         self.uniforms = ("arrival_sell", "arrival_buy")
 
     def sides(self, ops: Any, bid_depth: Any, ask_depth: Any, sell_rate: Any, buy_rate: Any,
