@@ -61,7 +61,7 @@ from mm_env.components import (
 )
 from mm_env.config import MarketConfig
 from mm_env.ops import ArrayOps, ScalarOps
-from mm_env.state import NO_PARTS, MarketState, StepResult, market_state, step_result
+from mm_env.state import NO_PARTS, MarketState, StepResult, make_state, market_state, step_result
 
 _NO_NOISE: dict[str, Any] = {}
 
@@ -206,10 +206,9 @@ class MarketDynamics:
             parts.update(c.initial(shape, rng))
         mid = self.mid.initial_mid(parts, shape)
         if shape is None:
-            return MarketState(step=0, mid=mid, cash=0.0, inventory=0.0,
-                               parts=parts or NO_PARTS)
-        return MarketState(step=np.zeros(shape, np.int64), mid=mid, cash=np.zeros(shape),
-                           inventory=np.zeros(shape), parts=parts or NO_PARTS)
+            return make_state(step=0, mid=mid, cash=0.0, inventory=0.0, parts=parts or NO_PARTS)
+        return make_state(step=np.zeros(shape, np.int64), mid=mid, cash=np.zeros(shape),
+                          inventory=np.zeros(shape), parts=parts or NO_PARTS)
 
     # ------------------------------------------------------------ transition
     def fill_probability(self, depth: Any) -> Any:
@@ -293,14 +292,15 @@ class MarketDynamics:
         terminated = step >= self._n_steps
         for f in self._end_frictions:
             cash = f.at_end(ops, cash, inventory, terminated, extras)
+        wealth = cash + inventory * new_mid
         new_state = market_state(step=step, mid=new_mid, cash=cash, inventory=inventory,
-                                 parts=parts)
+                                 wealth=wealth, parts=parts)
         for c in self._state_info:
             extras.update(c.state_info(new_state))
         return step_result(
             state=new_state,
-            prev_wealth=state.cash + q * mid,
-            wealth=cash + inventory * new_mid,
+            prev_wealth=state.wealth,
+            wealth=wealth,
             bid=ops.where(bid_quoted, bid_price, np.nan),
             ask=ops.where(ask_quoted, ask_price, np.nan),
             bid_filled=bid_filled,

@@ -29,6 +29,10 @@ class MarketState(NamedTuple):
     """Cash ``X`` [price units]."""
     inventory: Any
     """Inventory ``q`` [shares]."""
+    wealth: Any
+    """Mark-to-market wealth ``X + q S`` [price units], kept with the state so that the next
+    step's reward needs no recomputation (build hand-made states with :func:`make_state`,
+    which computes it)."""
     parts: dict[str, Any]
     """The stateful components' fields, by field name (never mutated: a step makes a new
     dict)."""
@@ -66,11 +70,19 @@ class StepResult(NamedTuple):
 _new = tuple.__new__
 
 
-def market_state(*, step: Any, mid: Any, cash: Any, inventory: Any,
+def market_state(*, step: Any, mid: Any, cash: Any, inventory: Any, wealth: Any,
                  parts: dict[str, Any]) -> MarketState:
     """``MarketState(step=..., ...)`` at the cost of a positional tuple (a NamedTuple's own
     keyword construction takes twice as long, which the scalar env's step would feel)."""
-    return _new(MarketState, (step, mid, cash, inventory, parts))
+    return _new(MarketState, (step, mid, cash, inventory, wealth, parts))
+
+
+def make_state(*, step: Any, mid: Any, cash: Any, inventory: Any,
+               parts: dict[str, Any] | None = None) -> MarketState:
+    """A state with its wealth ``cash + inventory * mid`` computed (and no component fields
+    unless given)."""
+    return MarketState(step=step, mid=mid, cash=cash, inventory=inventory,
+                       wealth=cash + inventory * mid, parts=NO_PARTS if parts is None else parts)
 
 
 def step_result(*, state: MarketState, prev_wealth: Any, wealth: Any, bid: Any, ask: Any,
@@ -89,5 +101,6 @@ def where_state(mask: np.ndarray, new: MarketState, old: MarketState) -> MarketS
         mid=np.where(mask, new.mid, old.mid),
         cash=np.where(mask, new.cash, old.cash),
         inventory=np.where(mask, new.inventory, old.inventory),
+        wealth=np.where(mask, new.wealth, old.wealth),
         parts=parts,
     )

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mm_env import MarketConfig, MarketDynamics, MarketMakingEnv, MarketMakingVectorEnv
-from mm_env.state import MarketState
+from mm_env.state import make_state
 from tests.mm_env.conftest import EVERYTHING
 
 Z_TOL = 4.0
@@ -107,7 +107,7 @@ def test_base_composition_is_the_model_written_inline(kw):
     mid, cash = rng.uniform(50, 150, n), rng.normal(0, 100, n)
     q = cfg.order_size * rng.integers(-int(lim / cfg.order_size),
                                       int(lim / cfg.order_size) + 1, n).astype(float)
-    state = MarketState(step=steps, mid=mid, cash=cash, inventory=q, parts={})
+    state = make_state(step=steps, mid=mid, cash=cash, inventory=q, parts={})
     args = (rng.uniform(cfg.min_depth - 2, cfg.max_depth + 2, n),
             rng.uniform(cfg.min_depth - 2, cfg.max_depth + 2, n),
             rng.standard_normal(n), rng.random(n), rng.random(n))
@@ -123,7 +123,7 @@ def test_base_composition_is_the_model_written_inline(kw):
     np.testing.assert_array_equal(got.wealth, got.state.cash + got.state.inventory
                                   * got.state.mid)
     for i in range(50):  # the float path gives the array path's numbers
-        s = MarketState(step=int(steps[i]), mid=float(mid[i]), cash=float(cash[i]),
+        s = make_state(step=int(steps[i]), mid=float(mid[i]), cash=float(cash[i]),
                         inventory=float(q[i]), parts={})
         r = dyn.step(s, *(float(v[i]) for v in args))
         assert (r.bid_filled, r.ask_filled) == (got.bid_filled[i], got.ask_filled[i])
@@ -154,13 +154,11 @@ def test_float_path_equals_array_path_with_every_component(overrides):
         "sell_rate": rng.uniform(1, 300, n),
         "variance": rng.uniform(0, 10, n),
     }
-    state = state._replace(
-        step=rng.integers(0, cfg.n_steps + 1, n) % cfg.n_steps,
-        inventory=rng.integers(-6, 7, n).astype(float),
-        cash=rng.normal(0, 50, n),
-        parts=parts,
-    )
-    state = state._replace(step=np.where(rng.random(n) < 0.1, cfg.n_steps - 1, state.step))
+    steps = rng.integers(0, cfg.n_steps + 1, n) % cfg.n_steps
+    inventory = rng.integers(-6, 7, n).astype(float)
+    cash = rng.normal(0, 50, n)
+    steps = np.where(rng.random(n) < 0.1, cfg.n_steps - 1, steps)
+    state = make_state(step=steps, mid=state.mid, cash=cash, inventory=inventory, parts=parts)
     noise = dyn.draw_noise(rng, (n,))
     bid = rng.uniform(-1, 3, n)
     ask = rng.uniform(-1, 3, n)
@@ -169,7 +167,7 @@ def test_float_path_equals_array_path_with_every_component(overrides):
     batch = dyn.step(state, bid, ask, z, ub, ua, noise, size)
     seen = {"fill": False, "adverse": False, "jump": False, "liq": False}
     for i in range(n):
-        s = MarketState(
+        s = make_state(
             step=state.step[i].item(), mid=state.mid[i].item(), cash=state.cash[i].item(),
             inventory=state.inventory[i].item(),
             parts={k: v[i].item() for k, v in state.parts.items()},
@@ -239,7 +237,7 @@ def test_ou_defaults_to_reverting_to_s0():
     cfg = MarketConfig(mid_model="abm", sigma=0.0, ou_rate=2.0, S0=100.0)
     assert cfg.ou_level == 100.0
     dyn = MarketDynamics(cfg)
-    s = dyn.initial_state()._replace(mid=104.0)
+    s = make_state(step=0, mid=104.0, cash=0.0, inventory=0.0)
     r = dyn.step(s, FAR, FAR, 0.0, 0.99, 0.99)
     assert r.state.mid == pytest.approx(100.0 + 4.0 * math.exp(-2.0 * cfg.dt), rel=1e-15)
 

@@ -19,9 +19,9 @@ from mm_env import (
     MarketDynamics,
     MarketMakingEnv,
     MarketMakingVectorEnv,
-    MarketState,
     available_presets,
 )
+from mm_env.state import make_state
 
 EPS = np.finfo(np.float64).eps
 Z_TOL = 4.0  # tolerance in standard errors
@@ -464,14 +464,14 @@ def test_scalar_float_path_equals_array_path(kw):
     n = 2000
     x = _random_inputs(cfg, rng, n)
     batch = dyn.step(
-        MarketState(step=x["step"], mid=x["mid"], cash=x["cash"], inventory=x["inventory"],
+        make_state(step=x["step"], mid=x["mid"], cash=x["cash"], inventory=x["inventory"],
                     parts={}),
         x["bid"], x["ask"], x["z"], x["ub"], x["ua"],
     )
     assert batch.state.mid.shape == (n,)
     saw_fill = saw_unquoted = False
     for i in range(n):
-        fs = MarketState(step=int(x["step"][i]), mid=float(x["mid"][i]),
+        fs = make_state(step=int(x["step"][i]), mid=float(x["mid"][i]),
                          cash=float(x["cash"][i]), inventory=float(x["inventory"][i]), parts={})
         args = [float(x[k][i]) for k in ("bid", "ask", "z", "ub", "ua")]
         r = dyn.step(fs, *args)
@@ -479,7 +479,8 @@ def test_scalar_float_path_equals_array_path(kw):
         assert type(r.state.mid) is float and type(r.state.cash) is float
         assert type(r.bid_filled) is bool and type(r.terminated) is bool
         assert type(r.state.step) is int
-        one = dyn.step(MarketState(*(np.array([v]) for v in fs[:4]), parts={}),
+        one = dyn.step(make_state(**{k: np.array([getattr(fs, k)])
+                                   for k in ("step", "mid", "cash", "inventory")}),
                        *(np.array([a]) for a in args))
         for arr in (one, batch):
             j = 0 if arr is one else i
@@ -519,7 +520,7 @@ def test_time_remaining_and_initial_state():
     np.testing.assert_allclose(dyn.time_remaining(np.arange(cfg.n_steps + 1)),
                                cfg.T - np.arange(cfg.n_steps + 1) * cfg.dt, atol=1e-12)
     s = dyn.initial_state()
-    assert s == MarketState(step=0, mid=cfg.S0, cash=0.0, inventory=0.0, parts={})
+    assert s == make_state(step=0, mid=cfg.S0, cash=0.0, inventory=0.0)
     sa = dyn.initial_state((3,))
-    for field, value in zip(sa[:4], s[:4], strict=True):
+    for field, value in zip(sa[:5], s[:5], strict=True):
         assert field.shape == (3,) and np.all(field == value)
