@@ -19,7 +19,7 @@ from mm_env.readouts import MidMoveExpectation, mid_move_expectation, observatio
 from mm_env.replay import PriceSeries
 from mm_env.rewards import available_rewards, register_reward
 from mm_env.spaces import ACTION_NAMES, OBSERVATION_NAMES, action_names, observation_names
-from mm_env.state import MarketState, StepResult
+from mm_env.state import MarketState, StepResult, make_state
 from mm_env.vector_env import MarketMakingVectorEnv
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "available_components",
     "available_presets",
     "available_rewards",
+    "make_state",
     "mid_move_expectation",
     "observation_names",
     "observation_scales",
