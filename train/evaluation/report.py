@@ -1,7 +1,8 @@
 """Reports: printed tables, and CSV/JSON files with stable column names, written atomically.
 
-Files of an output directory (every write goes to a temporary file in the same directory,
-then ``os.replace``, so a reader never sees half a file):
+Files of an output directory: each set is staged in a temporary directory inside it and
+swapped in as a whole under a ``manifest.json`` of digests (:func:`train.atomic.atomic_set`);
+the loaders check it, so they never read half a file or a mix of two runs' files:
 
 =================  ==========================================================================
 ``evaluate``       ``summary.csv`` (one row: ``policy``, ``ce_gamma``, ``n_episodes``,
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from mm_env import MarketConfig
+from train.atomic import atomic_set, check_set, set_paths
 from train.evaluation.compare import (
     COMPARISON_COLUMNS,
     SWEEP_PRINT_COLUMNS,
@@ -128,11 +130,13 @@ def save_evaluation(result: EvaluationResult, out_dir: str | Path) -> list[Path]
     out = Path(out_dir)
     doc = {**result.metadata(), "summary": result.summary(),
            "estimates": _estimates_dict(result)}
-    return [
-        write_csv(out / "summary.csv", [_summary_row(result)], SUMMARY_COLUMNS),
-        write_json(out / "summary.json", doc),
-        write_csv(out / "episodes.csv", result.episode_rows(), ("episode", *EPISODE_COLUMNS)),
-    ]
+    with atomic_set(out) as tmp:
+        paths = [
+            write_csv(tmp / "summary.csv", [_summary_row(result)], SUMMARY_COLUMNS),
+            write_json(tmp / "summary.json", doc),
+            write_csv(tmp / "episodes.csv", result.episode_rows(), ("episode", *EPISODE_COLUMNS)),
+        ]
+    return set_paths(paths, tmp, out)
 
 
 def _result_from(meta: dict[str, Any], rows: list[dict[str, Any]]) -> EvaluationResult:
@@ -151,6 +155,7 @@ def _result_from(meta: dict[str, Any], rows: list[dict[str, Any]]) -> Evaluation
 def load_evaluation(out_dir: str | Path) -> EvaluationResult:
     """Read back what :func:`save_evaluation` wrote (equal to the saved result)."""
     out = Path(out_dir)
+    check_set(out, ["summary.json", "episodes.csv"])
     return _result_from(read_json(out / "summary.json"), read_csv(out / "episodes.csv"))
 
 
@@ -165,18 +170,21 @@ def save_comparison(result: ComparisonResult, out_dir: str | Path) -> list[Path]
     }
     episodes = [{"policy": name, **row} for name, r in result.results.items()
                 for row in r.episode_rows()]
-    return [
-        write_csv(out / "comparison.csv", rows, COMPARISON_COLUMNS),
-        write_csv(out / "summary.csv", [_summary_row(r) for r in result.results.values()],
-                  SUMMARY_COLUMNS),
-        write_json(out / "comparison.json", doc),
-        write_csv(out / "episodes.csv", episodes, ("policy", "episode", *EPISODE_COLUMNS)),
-    ]
+    with atomic_set(out) as tmp:
+        paths = [
+            write_csv(tmp / "comparison.csv", rows, COMPARISON_COLUMNS),
+            write_csv(tmp / "summary.csv", [_summary_row(r) for r in result.results.values()],
+                      SUMMARY_COLUMNS),
+            write_json(tmp / "comparison.json", doc),
+            write_csv(tmp / "episodes.csv", episodes, ("policy", "episode", *EPISODE_COLUMNS)),
+        ]
+    return set_paths(paths, tmp, out)
 
 
 def load_comparison(out_dir: str | Path) -> ComparisonResult:
     """Read back what :func:`save_comparison` wrote."""
     out = Path(out_dir)
+    check_set(out, ["comparison.json", "episodes.csv"])
     doc = read_json(out / "comparison.json")
     rows = read_csv(out / "episodes.csv")
     results = {}
@@ -203,17 +211,20 @@ def save_sweep(result: SweepResult, out_dir: str | Path) -> list[Path]:
     episodes = [{"value": v, "policy": r.policy, **row}
                 for v, r in zip(result.values, result.results, strict=True)
                 for row in r.episode_rows()]
-    return [
-        write_csv(out / "sweep.csv", rows, columns),
-        write_json(out / "sweep.json", doc),
-        write_csv(out / "episodes.csv", episodes,
-                  ("value", "policy", "episode", *EPISODE_COLUMNS)),
-    ]
+    with atomic_set(out) as tmp:
+        paths = [
+            write_csv(tmp / "sweep.csv", rows, columns),
+            write_json(tmp / "sweep.json", doc),
+            write_csv(tmp / "episodes.csv", episodes,
+                      ("value", "policy", "episode", *EPISODE_COLUMNS)),
+        ]
+    return set_paths(paths, tmp, out)
 
 
 def load_sweep(out_dir: str | Path) -> SweepResult:
     """Read back what :func:`save_sweep` wrote."""
     out = Path(out_dir)
+    check_set(out, ["sweep.json", "episodes.csv"])
     doc = read_json(out / "sweep.json")
     rows = read_csv(out / "episodes.csv")
     results = []

@@ -17,10 +17,12 @@ import numpy as np
 
 from agents.avellaneda_stoikov import DEFAULT_GAMMA
 from mm_env import MarketConfig
+from train.atomic import atomic_set, set_paths
 from train.evaluation.compare import DEFAULT_GAMMAS, compare, sweep, sweep_steps
 from train.evaluation.harness import EvalSettings, evaluate, evaluation_steps, fresh_seed
 from train.evaluation.policy_specs import make_policy, policy_factory
 from train.evaluation.report import save_comparison, save_evaluation, save_sweep
+from train.values import UserError
 
 #: Figure names (``mm-env plot --which``) and their file names, in drawing order.
 FIGURES: dict[str, str] = {
@@ -63,12 +65,12 @@ def resolve_figures(which: str | Sequence[str] = "all") -> list[str]:
             elif part in FIGURES:
                 chosen.add(part)
             else:
-                raise ValueError(
+                raise UserError(
                     f"unknown figure {part!r}; choose from {', '.join(GROUPS)} or "
                     f"{', '.join(FIGURES)}"
                 )
     if not chosen:
-        raise ValueError(f"no figure selected by {which!r}; choose from {', '.join(GROUPS)} or "
+        raise UserError(f"no figure selected by {which!r}; choose from {', '.join(GROUPS)} or "
                          f"{', '.join(FIGURES)}")
     return [name for name in FIGURES if name in chosen]
 
@@ -145,9 +147,9 @@ def write_plots(
     gamma = _check_gamma("gamma", gamma)
     gammas = [_check_gamma("each of gammas", g) for g in gammas]
     if not gammas:
-        raise ValueError("gammas must hold at least one risk aversion")
+        raise UserError("gammas must hold at least one risk aversion")
     if isinstance(n_paths, bool) or not isinstance(n_paths, int) or n_paths < 1:
-        raise ValueError(f"n_paths must be an integer >= 1, got {n_paths!r}")
+        raise UserError(f"n_paths must be an integer >= 1, got {n_paths!r}")
     # Build every policy before drawing anything: a bad argument writes no file.
     main_policy = _policy(policy, config) if {"session", "mc"} & set(names) else None
     factory = _factory(sweep_policy, config, gammas[0]) if "gamma" in names else None
@@ -158,50 +160,52 @@ def write_plots(
                            "progress": progress}
     out = Path(out_dir)
     written: list[Path] = []
+    # the figures and tables are one output set: staged, then swapped in (train.atomic)
+    with atomic_set(out) as tmp:
 
-    def save(name: str, fig: Any) -> None:
-        written.append(save_figure(fig, out / FIGURES[name]))
+        def save(name: str, fig: Any) -> None:
+            written.append(save_figure(fig, tmp / FIGURES[name]))
 
-    for name in names:
-        if name == "mid":
-            save(name, mid_price_paths(config, n_paths, np.random.default_rng(seed)))
-        elif name == "quotes":
-            save(name, as_quotes_vs_inventory(config, gamma))
-        elif name == "spread":
-            save(name, spread_vs_time(config, gammas))
-        elif name == "fills":
-            save(name, arrival_rate_and_fill_probability(config))
-        elif name == "optimal":
-            save(name, optimal_quotes(config))
-        elif name == "session":
-            save(name, session(config, main_policy, seed))
-            if progress is not None:
-                progress(config.n_steps)
-        elif name == "mc":
-            result = evaluate(main_policy, config, n, seed, name=_label(policy), **run)
-            save(name, mc_distributions(result))
-            if tables:
-                written += save_evaluation(result, out / "tables" / "mc")
-        elif name == "gamma":
-            assert factory is not None
-            swept = sweep(factory, config, "gamma", gammas, n, seed, **run)
-            save(name, gamma_sensitivity(swept))
-            if tables:
-                written += save_sweep(swept, out / "tables" / "gamma")
-        elif name == "comparison":
-            assert compared_policies is not None
-            compared = compare(compared_policies, config, n, seed, **run)
-            save(name, comparison(compared))
-            if tables:
-                written += save_comparison(compared, out / "tables" / "comparison")
-    return written
+        for name in names:
+            if name == "mid":
+                save(name, mid_price_paths(config, n_paths, np.random.default_rng(seed)))
+            elif name == "quotes":
+                save(name, as_quotes_vs_inventory(config, gamma))
+            elif name == "spread":
+                save(name, spread_vs_time(config, gammas))
+            elif name == "fills":
+                save(name, arrival_rate_and_fill_probability(config))
+            elif name == "optimal":
+                save(name, optimal_quotes(config))
+            elif name == "session":
+                save(name, session(config, main_policy, seed))
+                if progress is not None:
+                    progress(config.n_steps)
+            elif name == "mc":
+                result = evaluate(main_policy, config, n, seed, name=_label(policy), **run)
+                save(name, mc_distributions(result))
+                if tables:
+                    written += save_evaluation(result, tmp / "tables" / "mc")
+            elif name == "gamma":
+                assert factory is not None
+                swept = sweep(factory, config, "gamma", gammas, n, seed, **run)
+                save(name, gamma_sensitivity(swept))
+                if tables:
+                    written += save_sweep(swept, tmp / "tables" / "gamma")
+            elif name == "comparison":
+                assert compared_policies is not None
+                compared = compare(compared_policies, config, n, seed, **run)
+                save(name, comparison(compared))
+                if tables:
+                    written += save_comparison(compared, tmp / "tables" / "comparison")
+    return set_paths(written, tmp, out)
 
 
 def _check_gamma(name: str, value: object) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     x = float(value) if ok else math.nan  # type: ignore[arg-type]
     if not (math.isfinite(x) and x >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise UserError(f"{name} must be a finite number >= 0, got {value!r}")
     return x
 
 
@@ -217,14 +221,14 @@ def _factory(policy: object, config: MarketConfig, gamma: float) -> Callable[...
     """The sweep's policy factory, checked by building it once with ``gamma``."""
     factory = policy_factory(policy) if isinstance(policy, str) else policy
     if not callable(factory):
-        raise ValueError(
+        raise UserError(
             f"sweep_policy must be a spec or a factory f(config, gamma=...), got "
             f"{type(policy).__name__}"
         )
     try:
         factory(config, gamma=gamma)
     except (TypeError, ValueError) as exc:
-        raise ValueError(
+        raise UserError(
             f"the gamma figure needs a policy family that takes gamma; sweep_policy "
             f"{policy!r} failed: {exc}"
         ) from exc
@@ -240,10 +244,10 @@ def _policies(
         policies = [policies]
     specs = list(policies)
     if not specs:
-        raise ValueError("the comparison needs at least one policy")
+        raise UserError("the comparison needs at least one policy")
     if all(isinstance(p, str) for p in specs):
         if len(set(specs)) != len(specs):
-            raise ValueError(f"comparison policies given twice with the same spec: {specs}")
+            raise UserError(f"comparison policies given twice with the same spec: {specs}")
         return {str(p): make_policy(str(p), config) for p in specs}
     return [_policy(p, config) for p in specs]
 

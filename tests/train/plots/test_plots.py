@@ -230,8 +230,8 @@ def test_cli_plot_selection_and_no_tables(capsys, tmp_path):
                  "--episodes", "5", "--set", "n_steps=5", "--no-tables", "--preset", "as2008"])
     _, err = capsys.readouterr()
     assert code == 0, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["as_quotes_vs_inventory.png",
-                                                         "mc_distributions.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "as_quotes_vs_inventory.png", "manifest.json", "mc_distributions.png"]
 
 
 @pytest.mark.parametrize(
