@@ -250,3 +250,18 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"config file {str(path)!r} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+
+
+#: Config fields a resume may change: they do not alter what is trained.
+RESUMABLE_CHANGES = frozenset({"total_timesteps", "progress_bar", "tensorboard", "torch_threads"})
+
+
+def config_changes(before: RunConfigIO, after: RunConfigIO) -> str:
+    """The fields where two configs of one run differ (but :data:`RESUMABLE_CHANGES`), as
+    ``name: old -> new, ...``; empty when a resume may continue with ``after``."""
+    old, new = before.to_dict(), after.to_dict()
+    return ", ".join(
+        f"{k}: {old.get(k)!r} -> {v!r}"
+        for k, v in new.items()
+        if k not in RESUMABLE_CHANGES and old.get(k) != v
+    )

@@ -18,6 +18,12 @@ from typing import Any
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
 
+class UserError(ValueError):
+    """A problem with what the user gave (an option, a config file, a model or run directory),
+    not a bug: the ``mm-env`` command prints it as one line and exits with status 2. Raised
+    where user input is parsed or loaded; a ValueError from deeper inside stays a bug."""
+
+
 def parse_value(text: str, kind: Any = None, name: str = "value") -> Any:
     """``text`` as a value of type ``kind`` (None: inferred); see the module docstring."""
     text = text.strip()

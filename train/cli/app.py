@@ -24,11 +24,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from mm_env import MarketConfig
 from train.cli.options import (
     CLIError,
     add_dataclass_options,
@@ -38,11 +40,19 @@ from train.cli.options import (
     market_from,
     market_value,
     parse_overrides,
+    user_input,
     value_type,
 )
 from train.cli.rllib import add_rllib_parsers, run_rllib
 from train.cli.sb3 import add_train_options, run_train
-from train.evaluation.compare import DEFAULT_GAMMAS, compare, sweep, sweep_steps, sweep_target
+from train.evaluation.compare import (
+    DEFAULT_GAMMAS,
+    compare,
+    sweep,
+    sweep_configs,
+    sweep_steps,
+    sweep_target,
+)
 from train.evaluation.harness import EvalSettings, evaluate, evaluation_steps
 from train.evaluation.policy_specs import describe_policies, make_policy, policy_factory
 from train.evaluation.report import (
@@ -53,6 +63,7 @@ from train.evaluation.report import (
     save_evaluation,
     save_sweep,
 )
+from train.evaluation.trained import mismatch_notes
 from train.plots.suite import (
     DEFAULT_COMPARISON,
     FIGURES,
@@ -61,7 +72,7 @@ from train.plots.suite import (
     resolve_figures,
     write_plots,
 )
-from train.values import parse_value
+from train.values import UserError, parse_value
 
 PROG = "mm-env"
 
@@ -82,6 +93,7 @@ def _add_common(
     p: argparse.ArgumentParser,
     out_default: Path | None = None,
     out_help: str = "directory for the CSV and JSON tables (created if needed)",
+    allow_mismatch: bool = True,
 ) -> None:
     add_market_options(p)
     run = p.add_argument_group("evaluation (train.evaluation.harness.EvalSettings)")
@@ -90,6 +102,11 @@ def _add_common(
     out.add_argument("--out", type=Path, default=out_default, metavar="DIR", help=out_help)
     out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar on stderr (default: only on a terminal)")
+    if allow_mismatch:
+        p.add_argument("--allow-market-mismatch", action="store_true",
+                       help="evaluate a trained policy (sb3:, rllib:) on a market other than "
+                            "the one it was trained on (refused otherwise); the differing "
+                            "fields are printed with the results")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +185,7 @@ def _add_plot_parser(sub: Any, kw: dict[str, Any]) -> None:
                    help="also write the Monte Carlo tables under DIR/tables (default: yes)")
     _add_common(p, Path("mm_env_plots"),
                 "directory for the PNG files and tables (created if needed; default: "
-                "%(default)s)")
+                "%(default)s)", allow_mismatch=False)
     p.set_defaults(handler=_cmd_plot)
 
     p = sub.add_parser(
@@ -199,10 +216,17 @@ def _wrote(paths: Sequence[Path]) -> None:
         sys.stderr.write(f"{PROG}: wrote {path}\n")
 
 
+def _notes(policies: dict[str, object], config: MarketConfig) -> None:
+    """The trained policies used on another market by --allow-market-mismatch, in the report."""
+    for note in mismatch_notes(policies, config):
+        sys.stdout.write(f"note (--allow-market-mismatch): {note}\n")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     config = market_from(args)
     settings = from_options(args, EvalSettings)
-    policy = make_policy(args.policy, config)
+    policy = make_policy(args.policy, config, args.allow_market_mismatch)
+    _notes({args.policy: policy}, config)
     with _bar(args, evaluation_steps(config, settings), args.policy) as bar:
         result = evaluate(policy, config, settings.n_episodes, settings.seed,
                           ce_gamma=settings.ce_gamma, chunk_size=settings.chunk_size,
@@ -221,7 +245,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     reference = specs[0] if args.reference is None else args.reference
     if reference not in specs:
         raise CLIError(f"--reference {reference!r} must be one of the --policy specs {specs}")
-    policies = {spec: make_policy(spec, config) for spec in specs}
+    policies = {spec: make_policy(spec, config, args.allow_market_mismatch) for spec in specs}
+    _notes(policies, config)
     total = len(specs) * evaluation_steps(config, settings)
     with _bar(args, total, "compare") as bar:
         result = compare(policies, config, settings.n_episodes, settings.seed,
@@ -245,11 +270,28 @@ def _sweep_values(args: argparse.Namespace) -> list[Any]:
     return [parse_value(t) for t in texts]
 
 
+def _check_sweep(args: argparse.Namespace, factory: Any, config: MarketConfig,
+                 values: list[Any]) -> None:
+    """Build every market and policy of the sweep once: a bad value is a user error here."""
+    param = args.param
+    if sweep_target(param) == "config":
+        configs = user_input(f"--param {param}", lambda: sweep_configs(config, param, values))
+        what = f"--param {param}"
+        for value, cfg in zip(values, configs, strict=True):
+            policy = user_input(what, partial(factory, cfg))
+            _notes({f"{args.policy}[{param}={value}]": policy}, cfg)
+        return
+    for value in values:
+        user_input(f"--param {param}={value!r} (neither a market field nor a keyword of the "
+                   "policy)", partial(factory, config, **{param: value}))
+
+
 def _cmd_sweep(args: argparse.Namespace) -> None:
     config = market_from(args)
     settings = from_options(args, EvalSettings)
     values = _sweep_values(args)
-    factory = policy_factory(args.policy)
+    factory = policy_factory(args.policy, args.allow_market_mismatch)
+    _check_sweep(args, factory, config, values)
     total = sweep_steps(config, args.param, values, settings.n_episodes, settings.chunk_size)
     with _bar(args, total, f"sweep {args.param}") as bar:
         result = sweep(factory, config, args.param, values, settings.n_episodes, settings.seed,
@@ -304,8 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, OSError) as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+    except (UserError, OSError) as exc:  # a ValueError from deeper inside is a bug: traceback
+        message = " ".join(str(exc).split())  # one line, whatever the message held
+        sys.stderr.write(f"{PROG}: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

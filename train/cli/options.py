@@ -19,11 +19,22 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mm_env import PRESETS, MarketConfig, available_presets
-from train.values import parse_value
+from train.values import UserError, parse_value
 
 
-class CLIError(ValueError):
-    """A user error: printed as ``mm-env: error: ...``, exit status 2."""
+class CLIError(UserError):
+    """A user error found by the CLI itself: printed as ``mm-env: error: ...``, exit 2."""
+
+
+def user_input(what: str, build: Callable[[], Any]) -> Any:
+    """``build()``, with a ValueError/TypeError of the object it builds from user input (a
+    config's validation) turned into a :class:`CLIError` prefixed by ``what``."""
+    try:
+        return build()
+    except UserError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise CLIError(f"{what}: {exc}") from None
 
 
 def flag(f: dataclasses.Field[Any]) -> str:
@@ -90,7 +101,7 @@ def from_options(args: argparse.Namespace, cls: type, **more: Any) -> Any:
     values = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)
     }
-    return cls(**{**values, **more})
+    return user_input(cls.__name__, lambda: cls(**{**values, **more}))
 
 
 def given_options(args: argparse.Namespace, cls: type, skip: Iterable[str] = ()) -> dict[str, Any]:
@@ -131,10 +142,25 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+_PLAIN = (bool, int, float, str)
+
+
+def _market_kind(key: str) -> Any:
+    """The type ``--set KEY=...`` is parsed as: the field's declared type when it is a plain
+    scalar, ``X | None`` or a tuple of those (``ou_mean=none``, ``obs_extras=a,b``), else
+    text (a path, a name) that MarketConfig itself converts and checks."""
+    hint = typing.get_type_hints(MarketConfig)[key]
+    args = tuple(a for a in typing.get_args(hint) if a is not type(None))
+    if hint in _PLAIN or (typing.get_origin(hint) is tuple and args and args[0] in _PLAIN):
+        return hint
+    if type(None) in typing.get_args(hint):
+        return (args[0] if len(args) == 1 and args[0] in _PLAIN else str) | None
+    return str
+
+
 def market_value(key: str, text: str) -> Any:
-    """The value of market parameter ``key`` written as ``text``, typed like its default."""
-    default = _default(next(f for f in dataclasses.fields(MarketConfig) if f.name == key))
-    kind = type(default) if isinstance(default, (bool, int, float)) else str
+    """The value of market parameter ``key`` written as ``text``, typed by its declaration."""
+    kind = _market_kind(key)
     try:
         return parse_value(text, kind, key)
     except ValueError as exc:
@@ -143,7 +169,8 @@ def market_value(key: str, text: str) -> Any:
 
 def market_from(args: argparse.Namespace) -> MarketConfig:
     """The market of ``--preset`` and ``--set``."""
-    return MarketConfig.preset(args.preset, **parse_overrides(args.overrides))
+    overrides = parse_overrides(args.overrides)
+    return user_input("market", lambda: MarketConfig.preset(args.preset, **overrides))
 
 
 def market_epilog(policies: str) -> str:

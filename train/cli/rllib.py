@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from typing import Any
 
-from train.cli.options import add_dataclass_options, add_market_options
+from train.cli.options import CLIError, add_dataclass_options, add_market_options, user_input
 from train.cli.sb3 import SKIP, check_resume_alone, config_from_args, report_run
 from train.rllib.config import RLlibConfig
 from train.rllib.env import require_ray
@@ -78,7 +79,7 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
     try:
         return tuple(parse_value(n, int) for n in text.split("x"))
     except ValueError:
-        raise ValueError(
+        raise CLIError(
             f"--grid net_arch values are layer sizes joined by 'x' (e.g. 64x64), got {text!r}"
         ) from None
 
@@ -91,9 +92,9 @@ def parse_grid(items: list[str], base: RLlibConfig) -> dict[str, list[Any]]:
         key = key.strip()
         values = [t.strip() for t in text.split(",") if t.strip()]
         if not sep or not key or not values:
-            raise ValueError(f"--grid takes KEY=V1,V2,..., got {item!r}")
+            raise CLIError(f"--grid takes KEY=V1,V2,..., got {item!r}")
         if key in grid:
-            raise ValueError(f"--grid {key!r} given twice")
+            raise CLIError(f"--grid {key!r} given twice")
         if key == "net_arch":
             parsed: list[Any] = [_layer_sizes(v) for v in values]
         elif key == "obs_features":
@@ -103,7 +104,7 @@ def parse_grid(items: list[str], base: RLlibConfig) -> dict[str, list[Any]]:
         from train.rllib.tune import apply_params
 
         for value in parsed:  # each value must make a valid config
-            apply_params(base, {key: value})
+            user_input(f"--grid {key}", partial(apply_params, base, {key: value}))
         grid[key] = parsed
     return grid
 
@@ -118,10 +119,10 @@ def run_rllib(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
     if args.rllib_command == "tune":
         grid = parse_grid(args.grid, cfg)
         if args.seeds < 1:
-            raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+            raise CLIError(f"--seeds must be >= 1, got {args.seeds}")
         if args.seeds > 1:
             if "seed" in grid:
-                raise ValueError("give either --seeds or --grid seed=..., not both")
+                raise CLIError("give either --seeds or --grid seed=..., not both")
             grid["seed"] = [cfg.seed + i for i in range(args.seeds)]
         from ray import tune
 
@@ -146,7 +147,7 @@ def run_rllib(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
         check_resume_alone(args, overrides, RLlibConfig, "RLlib")
         result = resume_rllib(args.resume)
     elif not args.out:
-        raise ValueError("mm-env rllib-train needs --out RUN_DIR (a new directory for the run)")
+        raise CLIError("mm-env rllib-train needs --out RUN_DIR (a new directory for the run)")
     else:
         result = train_rllib(cfg, args.out)
     report_run(result)

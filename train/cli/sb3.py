@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from train.cli.options import add_dataclass_options, given_options
+from train.cli.options import CLIError, add_dataclass_options, given_options, user_input
 from train.sb3.config import TrainConfig
 
 SKIP = ("preset", "overrides")  # given by the shared --preset / --set options
@@ -46,13 +46,14 @@ def config_from_args(
 ) -> Any:
     """Defaults, then ``--config``, then the explicit options and ``--preset``/``--set``
     (``cls``: TrainConfig or another config dataclass with the same TOML methods)."""
-    cfg = cls.from_toml(args.config) if args.config else cls()
+    what = f"--config {args.config}" if args.config else cls.__name__
+    cfg = user_input(what, lambda: cls.from_toml(args.config) if args.config else cls())
     changes = given_options(args, cls, SKIP)
     if args.preset_given:
         changes["preset"] = args.preset
     if overrides:
         changes["overrides"] = {**cfg.overrides, **overrides}
-    return cfg.replace(**changes)
+    return user_input(cls.__name__, lambda: cfg.replace(**changes))
 
 
 def check_resume_alone(
@@ -64,7 +65,7 @@ def check_resume_alone(
         options.append("--preset")
     if args.out or args.config or overrides or options:
         given = ", ".join(options)
-        raise ValueError(
+        raise CLIError(
             "--resume continues a run with its own config.toml; do not "
             f"combine it with --out, --config, --set, --preset or {what} options"
             + (f" (got {given})" if given else "")
@@ -97,6 +98,6 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
         result = resume(args.resume)
     else:
         if not args.out:
-            raise ValueError("mm-env train needs --out RUN_DIR (a new directory for the run)")
+            raise CLIError("mm-env train needs --out RUN_DIR (a new directory for the run)")
         result = train(config_from_args(args, overrides, TrainConfig), args.out)
     report_run(result)

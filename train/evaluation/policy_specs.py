@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from mm_env import MarketConfig
-from train.values import parse_value
+from train.evaluation.trained import market_diff
+from train.values import UserError, parse_value
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,12 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"as:gamma=0.5"`` -> ``("as", {"gamma": 0.5})``."""
     name, _, argstr = spec.strip().partition(":")
     if not name:
-        raise ValueError(f"policy spec must start with a name, got {spec!r}")
+        raise UserError(f"policy spec must start with a name, got {spec!r}")
     kwargs: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in argstr.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise ValueError(
+            raise UserError(
                 f"policy arguments must be key=value pairs separated by commas, got {item!r} "
                 f"in {spec!r}"
             )
@@ -98,18 +99,18 @@ def _import(target: str, spec: str) -> Any:
     else:
         module_name, _, attr = target.rpartition(".")
     if not module_name:
-        raise ValueError(
+        raise UserError(
             f"unknown policy {spec!r}: use one of {sorted(POLICIES)} or a dotted import path "
             "such as mypkg.policies.MyAgent"
         )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"cannot import {module_name!r} for policy {spec!r}: {exc}") from exc
+        raise UserError(f"cannot import {module_name!r} for policy {spec!r}: {exc}") from exc
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ValueError(f"module {module_name!r} has no {attr!r} (policy {spec!r})") from None
+        raise UserError(f"module {module_name!r} has no {attr!r} (policy {spec!r})") from None
 
 
 def _load_trained(name: str, kwargs: dict[str, Any], spec: str) -> Any:
@@ -117,10 +118,12 @@ def _load_trained(name: str, kwargs: dict[str, Any], spec: str) -> Any:
     return loader(kwargs, spec)
 
 
-def policy_factory(spec: str) -> Callable[..., object]:
+def policy_factory(spec: str, allow_market_mismatch: bool = False) -> Callable[..., object]:
     """A factory ``f(config, **more_kwargs) -> policy`` for ``spec`` (for sweeps).
 
-    The spec's own arguments and ``more_kwargs`` are merged (``more_kwargs`` win).
+    The spec's own arguments and ``more_kwargs`` are merged (``more_kwargs`` win). A trained
+    policy (``sb3``, ``rllib``) is loaded once and refused (UserError naming the differing
+    fields) for a market other than its training one, unless ``allow_market_mismatch``.
     """
     name, kwargs = parse_spec(spec)
     if name in POLICIES and POLICIES[name].loader:
@@ -128,7 +131,16 @@ def policy_factory(spec: str) -> Callable[..., object]:
 
         def fixed_model(config: MarketConfig, **more: Any) -> object:
             if more:
-                raise ValueError(f"policy {spec!r} takes no arguments, got {sorted(more)}")
+                raise UserError(f"policy {spec!r} takes no arguments, got {sorted(more)}")
+            trained = getattr(model, "config", None)
+            if not allow_market_mismatch and isinstance(trained, MarketConfig) and (
+                trained != config
+            ):
+                diff = market_diff(trained, config)
+                raise UserError(
+                    f"policy {spec!r} was trained on another market ({diff}); evaluate it on "
+                    "its own market or pass --allow-market-mismatch"
+                )
             return model
 
         fixed_model.__name__ = spec
@@ -140,23 +152,25 @@ def policy_factory(spec: str) -> Callable[..., object]:
         args = {**kwargs, **more}
         if not isinstance(obj, type):
             if args:
-                raise ValueError(f"policy {spec!r} is not a class and takes no arguments")
+                raise UserError(f"policy {spec!r} is not a class and takes no arguments")
             return obj
         if "seed" in args and "seed" not in _parameters(obj):
             seed = args.pop("seed")
             args["rng"] = np.random.default_rng(seed)
         try:
             return obj(config, **args)
-        except TypeError as exc:
-            raise ValueError(f"cannot build policy {spec!r}: {exc}") from exc
+        except UserError:
+            raise
+        except (TypeError, ValueError) as exc:  # the spec's arguments, checked by the class
+            raise UserError(f"cannot build policy {spec!r}: {exc}") from exc
 
     factory.__name__ = spec
     return factory
 
 
-def make_policy(spec: str, config: MarketConfig) -> object:
-    """The policy named by ``spec`` for the market ``config``."""
-    return policy_factory(spec)(config)
+def make_policy(spec: str, config: MarketConfig, allow_market_mismatch: bool = False) -> object:
+    """The policy named by ``spec`` for the market ``config`` (see :func:`policy_factory`)."""
+    return policy_factory(spec, allow_market_mismatch)(config)
 
 
 def _parameters(cls: type) -> set[str]:

@@ -34,6 +34,7 @@ from gymnasium.wrappers import NormalizeReward
 from gymnasium.wrappers.vector import NormalizeReward as VectorNormalizeReward
 
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from train.values import UserError
 from train.wrappers import (
     MartingaleReward,
     SelectFeatures,
@@ -94,12 +95,12 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any
 
 
 def require_ray() -> None:
-    """ValueError saying how to install Ray RLlib when it is missing."""
+    """UserError saying how to install Ray RLlib when it is missing."""
     try:
         import ray.rllib
         import ray.tune  # noqa: F401
     except ImportError as exc:
-        raise ValueError(
+        raise UserError(
             f"Ray RLlib is not installed ({exc}); install the ray extra: "
             "pip install 'mm-env[ray]' (or: MM_ENV_STACK=ray bash scripts/setup.sh, which "
             "sets up .venv-ray with the tested versions)"

@@ -24,7 +24,8 @@ import numpy as np
 from mm_env import MarketConfig, observation_names
 from mm_env.spaces import action_space
 from train.atomic import atomic_dir
-from train.evaluation.trained import check_compatible
+from train.evaluation.trained import check_compatible, read_meta
+from train.values import UserError
 from train.wrappers import FeatureTransform
 
 if TYPE_CHECKING:
@@ -87,7 +88,9 @@ def save_policy_dir(path: Path, module: Any, cfg: RLlibConfig, num_timesteps: in
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 
-def load_rllib_policy(path: str | Path, config: MarketConfig | None = None) -> RLlibPolicy:
+def load_rllib_policy(
+    path: str | Path, config: MarketConfig | str | None = None
+) -> RLlibPolicy:
     """The policy saved in a policy directory (or a run directory holding ``policy/``).
 
     ``config``: the market it will be evaluated on; ValueError naming the differing fields if
@@ -98,17 +101,24 @@ def load_rllib_policy(path: str | Path, config: MarketConfig | None = None) -> R
         root = root / "policy"
     meta_path = root / META_FILE
     if not meta_path.is_file() or not (root / MODULE_DIR).is_dir():
-        raise ValueError(
+        raise UserError(
             f"{str(path)!r} is not an RLlib policy directory (no {META_FILE} and {MODULE_DIR}/);"
             " pass RUN_DIR or RUN_DIR/policy of a run written by mm-env rllib-train"
         )
-    meta = json.loads(meta_path.read_text())
+    meta = read_meta(meta_path)  # checked as a whole: UserError naming the file and key
     if meta.get("library") != "rllib":
-        raise ValueError(f"{str(root)!r} holds a {meta.get('library', 'SB3')} model, not RLlib")
+        raise UserError(f"{str(root)!r} holds a {meta.get('library', 'SB3')} model, not RLlib")
     market = check_compatible(meta, config, "mm-env rllib-train")
     from ray.rllib.core.rl_module.rl_module import RLModule
 
-    module = RLModule.from_checkpoint(str((root / MODULE_DIR).resolve()))
+    try:
+        module = RLModule.from_checkpoint(str((root / MODULE_DIR).resolve()))
+    except Exception as exc:  # whatever RLlib/torch raise on files they cannot read
+        message = " ".join(str(exc).split())[:200]
+        raise UserError(
+            f"cannot load the RLlib module in {str(root / MODULE_DIR)!r} ({type(exc).__name__}:"
+            f" {message}); the checkpoint is corrupt"
+        ) from exc
     return RLlibPolicy(module, market, meta["obs_features"], meta["obs_scaling"])
 
 
@@ -117,7 +127,7 @@ def policy_from_spec(kwargs: dict[str, Any], spec: str) -> RLlibPolicy:
     kwargs = dict(kwargs)
     path = kwargs.pop("path", None)
     if path is None or kwargs:
-        raise ValueError(f"policy {spec!r}: rllib takes exactly path=RUN_DIR")
+        raise UserError(f"policy {spec!r}: rllib takes exactly path=RUN_DIR")
     from train.rllib.env import require_ray
 
     require_ray()

@@ -51,6 +51,8 @@ from train.evaluation.held_out import EVAL_FILE, eval_row, reference_rewards, wr
 from train.rllib.config import RLlibConfig
 from train.rllib.env import ENV_NAME, register
 from train.rllib.policy import RLlibPolicy, save_policy_dir
+from train.run_config import config_changes
+from train.values import UserError
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,7 @@ def train_rllib(cfg: RLlibConfig, run_dir: str | Path) -> RLlibResult:
     """Train ``cfg`` into ``run_dir`` (a new or empty directory); see the module docstring."""
     run = Path(run_dir)
     if run.exists() and any(run.iterdir()):
-        raise ValueError(
+        raise UserError(
             f"run directory {str(run)!r} is not empty; pass a new directory for the run "
             "(or continue an interrupted one with resume_rllib / --resume)"
         )
@@ -203,15 +205,28 @@ def resume_rllib(run_dir: str | Path) -> RLlibResult:
     """
     run = Path(run_dir)
     if not (run / CONFIG_FILE).is_file():
-        raise ValueError(f"{str(run)!r} is not an RLlib run directory (no {CONFIG_FILE})")
-    cfg = RLlibConfig.from_toml(run / CONFIG_FILE)
+        raise UserError(f"{str(run)!r} is not an RLlib run directory (no {CONFIG_FILE})")
+    try:
+        cfg = RLlibConfig.from_toml(run / CONFIG_FILE)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{str(run / CONFIG_FILE)!r}: {exc}") from None
     ckpt = _checkpoint_dir(run)
     if ckpt is None:
-        raise ValueError(
+        raise UserError(
             f"run {str(run)!r} has no checkpoint to resume from; start it again in a new "
             "directory (or with a smaller checkpoint_freq)"
         )
-    state = _RunState(**json.loads((ckpt / STATE_FILE).read_text()))
+    if (ckpt / CONFIG_FILE).is_file():  # the config the checkpoint was written with
+        changes = config_changes(RLlibConfig.from_toml(ckpt / CONFIG_FILE), cfg)
+        if changes:
+            raise UserError(
+                f"{str(run / CONFIG_FILE)!r} differs from the config its checkpoint was "
+                f"written with ({changes}); restore it to resume, or train a new run"
+            )
+    try:
+        state = _RunState(**json.loads((ckpt / STATE_FILE).read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise UserError(f"{str(ckpt / STATE_FILE)!r} is corrupt: {exc}") from None
     if state.timesteps >= cfg.total_timesteps and _saved_steps(run) >= state.timesteps:
         log.info("run %s is already complete (%d steps)", run, state.timesteps)
         return RLlibResult(run, state.timesteps, state.wall_time, state.evaluations,
@@ -289,7 +304,7 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
             due = cfg.checkpoint_freq and steps - state.last_checkpoint >= cfg.checkpoint_freq
             if done or due:
                 state.last_checkpoint = steps
-                _save_checkpoint(algo, run / CHECKPOINT_DIR, state)
+                _save_checkpoint(algo, run / CHECKPOINT_DIR, state, cfg)
         if state.timesteps > _saved_steps(run):
             save_policy_dir(run / POLICY_DIR, algo.get_module(), cfg, state.timesteps)
     finally:
@@ -315,7 +330,7 @@ def _write_rows(run: Path, state: _RunState) -> None:
     write_eval_rows(run / EVAL_FILE, state.evaluations)
 
 
-def _save_checkpoint(algo: Any, path: Path, state: _RunState) -> None:
+def _save_checkpoint(algo: Any, path: Path, state: _RunState, cfg: RLlibConfig) -> None:
     """RLlib's checkpoint plus the run state, written into a temporary sibling, flushed, then
     moved into place (:func:`train.atomic.atomic_dir`): a process killed mid-write leaves the
     previous checkpoint intact (a kill between the two renames of the replacement leaves it
@@ -328,3 +343,4 @@ def _save_checkpoint(algo: Any, path: Path, state: _RunState) -> None:
     with atomic_dir(path) as tmp:
         algo.save_to_path(str(tmp.resolve()))  # RLlib takes absolute paths (or URIs) only
         (tmp / STATE_FILE).write_text(json.dumps(dataclasses.asdict(state)) + "\n")
+        (tmp / CONFIG_FILE).write_text(cfg.to_toml())  # compared with the run's on resume

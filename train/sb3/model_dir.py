@@ -21,9 +21,11 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecNormalize
 
 from mm_env import MarketConfig, observation_names
-from train.atomic import atomic_dir
+from train.atomic import atomic_dir, recover_dir
 from train.evaluation.trained import check_compatible
+from train.evaluation.trained import read_meta as read_checked_meta
 from train.features import check_features
+from train.values import UserError
 from train.wrappers import FeatureTransform
 
 META_FILE = "meta.json"
@@ -88,15 +90,14 @@ def save_model_dir(
 
 def read_meta(path: str | Path) -> dict[str, Any]:
     """``meta.json`` of a model directory, with a clear error when it is not one."""
+    recover_dir(Path(path))  # a swap of best/ or final/ cut short by a kill
     meta_path = Path(path) / META_FILE
     if not meta_path.is_file():
-        raise ValueError(
+        raise UserError(
             f"{str(path)!r} is not a model directory (no {META_FILE}); pass a directory "
             "written by mm-env train (RUN_DIR/best, RUN_DIR/final or a checkpoint)"
         )
-    with open(meta_path) as fh:
-        meta: dict[str, Any] = json.load(fh)
-    return meta
+    return read_checked_meta(meta_path)
 
 
 class TrainedPolicy:
@@ -147,16 +148,38 @@ class TrainedPolicy:
         return f"TrainedPolicy({self.name}, {self.meta.get('num_timesteps')} steps)"
 
 
-def load_policy(path: str | Path, config: MarketConfig | None = None) -> TrainedPolicy:
-    """Load a model directory as a policy; ``config`` (if given) must be its training config."""
+def load_model(zip_path: Path, algo: str, **kwargs: Any) -> BaseAlgorithm:
+    """SB3's ``algo.load(zip_path)``; UserError naming the file when it is missing, corrupt
+    (truncated, not a zip) or holds another algorithm's model."""
     from train.sb3.algorithms import algorithm_class, schedule_objects
 
+    try:
+        cls = algorithm_class(algo)
+    except ValueError as exc:
+        raise UserError(f"{str(zip_path)!r}: {exc}") from None
+    if not zip_path.is_file():
+        raise UserError(f"no model file at {str(zip_path)!r}")
+    kwargs.setdefault("custom_objects", schedule_objects(None))
+    try:
+        return cls.load(zip_path, device="cpu", **kwargs)
+    except Exception as exc:  # whatever SB3/torch raise on a file they cannot read
+        message = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise UserError(
+            f"cannot load {str(zip_path)!r} as an SB3 {algo} model ({type(exc).__name__}: "
+            f"{message}); the file is corrupt or holds another algorithm's model"
+        ) from exc
+
+
+def load_policy(path: str | Path, config: MarketConfig | str | None = None) -> TrainedPolicy:
+    """Load a model directory as a policy; ``config`` (a MarketConfig or a preset name; if
+    given) must be its training config, else UserError naming the differing fields."""
     meta = read_meta(path)
     trained = check_compatible(meta, config)
-    model = algorithm_class(meta["algo"]).load(
-        Path(path) / MODEL_FILE, device="cpu", custom_objects=schedule_objects(None)
-    )
-    return TrainedPolicy(model, meta, trained)
+    model = load_model(Path(path) / MODEL_FILE, meta["algo"])
+    try:
+        return TrainedPolicy(model, meta, trained)
+    except ValueError as exc:
+        raise UserError(f"{str(Path(path) / META_FILE)!r}: {exc}") from None
 
 
 def policy_from_spec(kwargs: dict[str, Any], spec: str) -> Any:
@@ -166,17 +189,10 @@ def policy_from_spec(kwargs: dict[str, Any], spec: str) -> Any:
     path = kwargs.pop("path", None)
     algo = str(kwargs.pop("algo", "PPO"))
     if path is None:
-        raise ValueError(f"policy {spec!r}: sb3 needs path=MODEL.zip")
+        raise UserError(f"policy {spec!r}: sb3 needs path=MODEL.zip")
     if kwargs:
-        raise ValueError(f"policy {spec!r}: sb3 takes only path and algo, got {sorted(kwargs)}")
-    if Path(str(path)).is_dir():
-        return load_policy(str(path))  # checks the config; applies the training preprocessing
-    import stable_baselines3
-
-    cls = getattr(stable_baselines3, algo, None)
-    if cls is None:
-        raise ValueError(f"policy {spec!r}: stable_baselines3 has no algorithm {algo!r}")
-    try:
-        return cls.load(str(path), device="cpu")
-    except FileNotFoundError as exc:
-        raise ValueError(f"policy {spec!r}: no model file at {path!r}") from exc
+        raise UserError(f"policy {spec!r}: sb3 takes only path and algo, got {sorted(kwargs)}")
+    if Path(str(path)).suffix != ".zip":
+        # a model directory (the caller checks its market); the training preprocessing
+        return load_policy(str(path))
+    return load_model(Path(str(path)), algo, custom_objects=None)

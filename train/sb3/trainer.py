@@ -21,10 +21,14 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
+from train.atomic import recover_dir
+from train.run_config import config_changes
 from train.sb3.algorithms import algorithm_class, algorithm_kwargs, schedule_objects
 from train.sb3.callbacks import EvalCallback, MarketMetricsCallback
 from train.sb3.checkpoint import (
     capture_state,
+    checkpoint_config,
+    checkpoint_market,
     latest_checkpoint,
     load_resume_state,
     restore_state,
@@ -33,6 +37,7 @@ from train.sb3.checkpoint import (
 from train.sb3.config import TrainConfig
 from train.sb3.env_stack import EnvStack, make_env_stack
 from train.sb3.model_dir import MODEL_FILE, VECNORM_FILE, save_model_dir
+from train.values import UserError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,8 @@ class CheckpointCallback(BaseCallback):
         self.last = self.model.num_timesteps
         meta = self.stack.meta(self.model.num_timesteps)
         state = capture_state(self.model, self.stack)
-        path = write_checkpoint(self.run_dir, self.model, self.stack.vecnorm, meta, state)
+        path = write_checkpoint(self.run_dir, self.model, self.stack.vecnorm, meta, state,
+                                self.cfg.to_toml())
         log.info("checkpoint %s", path)
         return path
 
@@ -81,7 +87,7 @@ def train(
     """Train from scratch into a new (or empty) ``run_dir``."""
     run = Path(run_dir)
     if (run / CONFIG_FILE).exists():
-        raise ValueError(
+        raise UserError(
             f"run directory {str(run)!r} already holds a run; continue it with "
             f"resume({str(run)!r}) / --resume, or choose a new directory"
         )
@@ -90,22 +96,40 @@ def train(
     _set_threads(cfg)
     stack = make_env_stack(cfg)
     algo = algorithm_class(cfg.algo)
-    model = algo("MlpPolicy", stack.vecnorm, tensorboard_log=_tb(run, cfg), **algorithm_kwargs(cfg))
+    try:
+        model = algo("MlpPolicy", stack.vecnorm, tensorboard_log=_tb(run, cfg),
+                     **algorithm_kwargs(cfg))
+    except AssertionError as exc:  # SB3 checks its hyperparameters with asserts
+        raise UserError(f"{cfg.algo} refused the training config: {exc}") from None
     return _learn(cfg, run, model, stack, start=0, extra_callback=extra_callback)
 
 
 def resume(run_dir: str | Path, *, extra_callback: BaseCallback | None = None) -> TrainResult:
-    """Continue an interrupted run from its latest checkpoint (exactly, for PPO/A2C)."""
+    """Continue an interrupted run from its latest intact checkpoint (exactly, for PPO/A2C).
+
+    A corrupt newest checkpoint is skipped with a warning (the previous one is used); a run
+    whose ``config.toml`` differs from the config the checkpoint was written with is refused
+    with the differing fields (but :data:`train.run_config.RESUMABLE_CHANGES`); a swap of
+    ``best/`` or ``final/`` cut short by a kill is completed first.
+    """
     run = Path(run_dir)
     if not (run / CONFIG_FILE).is_file():
-        raise ValueError(f"{str(run)!r} is not a run directory (no {CONFIG_FILE})")
-    cfg = TrainConfig.from_toml(run / CONFIG_FILE)
+        raise UserError(f"{str(run)!r} is not a run directory (no {CONFIG_FILE})")
+    try:
+        cfg = TrainConfig.from_toml(run / CONFIG_FILE)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{str(run / CONFIG_FILE)!r}: {exc}") from None
+    for name in ("best", "final"):
+        recover_dir(run / name)
     ckpt = latest_checkpoint(run)
     if ckpt is None:
-        raise ValueError(
+        raise UserError(
             f"run {str(run)!r} has no checkpoint to resume from; start it again with a new "
             "directory (or a smaller checkpoint_freq)"
         )
+    check_unchanged(cfg, ckpt, run / CONFIG_FILE)
     _set_threads(cfg)
     stack = make_env_stack(cfg, vecnorm_path=ckpt / VECNORM_FILE)
     model = algorithm_class(cfg.algo).load(
@@ -115,6 +139,25 @@ def resume(run_dir: str | Path, *, extra_callback: BaseCallback | None = None) -
     restore_state(load_resume_state(ckpt), model, stack)
     log.info("resuming %s from %s at %d steps", run, ckpt.name, model.num_timesteps)
     return _learn(cfg, run, model, stack, start=model.num_timesteps, extra_callback=extra_callback)
+
+
+def check_unchanged(cfg: TrainConfig, ckpt: Path, where: Path) -> None:
+    """UserError listing the fields where the run's config ``cfg`` (read from ``where``)
+    differs from the one checkpoint ``ckpt`` was written with (a checkpoint without its
+    config: its market and network input, from meta.json)."""
+    saved = checkpoint_config(ckpt)
+    if saved is not None:
+        changes = config_changes(TrainConfig.from_dict(saved), cfg)
+    else:
+        trained = checkpoint_market(ckpt)
+        now = {"market": cfg.market().to_dict(), "obs_features": list(cfg.obs_features)}
+        changes = ", ".join(f"{k}: {trained[k]!r} -> {now[k]!r}" for k in now
+                            if trained[k] != now[k])
+    if changes:
+        raise UserError(
+            f"{str(where)!r} differs from the config checkpoint {ckpt.name} was written with "
+            f"({changes}); restore it to resume, or train a new run with the new config"
+        )
 
 
 def _learn(

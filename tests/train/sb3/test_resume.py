@@ -222,7 +222,8 @@ def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monke
         LATEST, "step-000000000160", "step-000000000320"]  # no partial step-480, no temp dir
     ckpt = latest_checkpoint(run)
     assert ckpt is not None
-    assert {p.name for p in ckpt.iterdir()} == {MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE}
+    assert {p.name for p in ckpt.iterdir()} == {
+        MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE, CONFIG_FILE}
     PPO.load(ckpt / MODEL_FILE, device="cpu")
     # and the run resumes from it exactly
     resumed = resume(run)
@@ -252,18 +253,92 @@ def test_stale_temporary_files_are_ignored_and_cleaned(tmp_path):
     assert not [p for p in run.rglob(".*")]
 
 
-def test_latest_pointing_to_an_incomplete_checkpoint_is_a_clear_error(tmp_path):
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory) -> TrainResult:
+    """The uninterrupted run of :func:`small_config` (the reference of the fallbacks)."""
+    return train(small_config(checkpoint_freq=160), tmp_path_factory.mktemp("whole") / "run")
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
+
+
+CORRUPTIONS = {
+    "no-resume-state": lambda c: (c / RESUME_FILE).unlink(),
+    "truncated-resume-state": lambda c: _truncate(c / RESUME_FILE),
+    "truncated-vecnormalize": lambda c: _truncate(c / VECNORM_FILE),
+    "truncated-model": lambda c: _truncate(c / MODEL_FILE),
+    "garbage-model": lambda c: (c / MODEL_FILE).write_bytes(b"not a zip at all"),
+    "garbage-meta": lambda c: (c / META_FILE).write_text("[1, 2]"),
+    "empty-latest": lambda c: (c.parent / LATEST).write_text(""),
+    "garbage-latest": lambda c: (c.parent / LATEST).write_bytes(b"\xff\xfe garbage"),
+}
+
+
+@pytest.mark.parametrize("corrupt", list(CORRUPTIONS), ids=list(CORRUPTIONS))
+def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous_one(
+    tmp_path, corrupt, whole_run, caplog
+):
+    """Killed after the checkpoint at 480 was written, which is then damaged: the resume
+    warns, starts from the intact checkpoint (320, or 480 when only LATEST was damaged) and
+    ends with the same final model, bit for bit, as the uninterrupted run."""
     run = tmp_path / "run"
     with pytest.raises(Interrupt):
-        train(small_config(), run, extra_callback=InterruptAt(500))
-    ckpt = latest_checkpoint(run)
-    assert ckpt is not None
-    (ckpt / RESUME_FILE).unlink()
-    with pytest.raises(ValueError, match=r"checkpoint .*step-000000000320.* is incomplete"):
+        train(small_config(checkpoint_freq=160), run, extra_callback=InterruptAt(500))
+    newest = run / CHECKPOINTS / "step-000000000480"
+    assert latest_checkpoint(run) == newest
+    CORRUPTIONS[corrupt](newest)
+    with caplog.at_level(logging.WARNING):
+        resumed = resume(run)
+    assert "latest" in corrupt or ("corrupt" in caplog.text and "falling back" in caplog.text)
+    assert "latest" not in corrupt or "not a checkpoint name" in caplog.text
+    assert_same_state(whole_run, resumed)
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"preset": "as2008"}, "preset: 'penalty' -> 'as2008'"),
+        ({"net_arch": (16, 16)}, "net_arch: [8] -> [16, 16]"),
+        ({"n_envs": 4}, "n_envs: 8 -> 4"),
+        ({"overrides": {**SMALL, "phi": 0.5}}, "overrides"),
+    ],
+    ids=["preset", "net_arch", "n_envs", "market"],
+)
+def test_a_changed_run_config_is_refused_with_the_diff(tmp_path, change, fields):
+    run = tmp_path / "run"
+    with pytest.raises(Interrupt):
+        train(small_config(), run, extra_callback=InterruptAt(400))
+    small_config(**change).save(run / CONFIG_FILE)  # edited by hand after the interruption
+    with pytest.raises(ValueError, match="differs from the config checkpoint") as err:
+        resume(run)
+    assert fields in str(err.value)
+    # the CLI says the same in one line, exit 2
+    small_config(**change, total_timesteps=1200).save(run / CONFIG_FILE)
+    assert main(["train", "--resume", str(run)]) == 2
+
+
+def test_a_longer_budget_is_a_change_a_resume_accepts(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(Interrupt):
+        train(small_config(), run, extra_callback=InterruptAt(400))
+    small_config(total_timesteps=1120).save(run / CONFIG_FILE)
+    assert resume(run).num_timesteps == 1120
+
+
+@pytest.mark.parametrize("target", ["../../other/step-000000000160", "/etc", "..", "a/b"])
+def test_latest_escaping_the_run_is_refused(tmp_path, target):
+    other = tmp_path / "other"
+    with pytest.raises(Interrupt):
+        train(small_config(), other, extra_callback=InterruptAt(400))
+    run = tmp_path / "run"
+    with pytest.raises(Interrupt):
+        train(small_config(), run, extra_callback=InterruptAt(400))
+    (run / CHECKPOINTS / LATEST).write_text(target + "\n")
+    with pytest.raises(ValueError, match="not a checkpoint directory inside the run"):
         resume(run)
 
 
-# ---------------------------------------------------------------- kill -9
 KILL_MID_WRITE = """
 import os, signal, sys
 from stable_baselines3.common.vec_env import VecNormalize
@@ -300,7 +375,8 @@ def test_sigkill_in_the_middle_of_a_checkpoint_write(tmp_path):
     assert (root / LATEST).read_text() == "step-000000000320\n"
     ckpt = latest_checkpoint(run)
     assert ckpt is not None and ckpt.name == "step-000000000320"
-    assert {p.name for p in ckpt.iterdir()} == {MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE}
+    assert {p.name for p in ckpt.iterdir()} == {
+        MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE, CONFIG_FILE}
     resumed = resume(run)
     assert_same_state(train(cfg, tmp_path / "whole"), resumed)
     assert not partial[0].exists()  # cleaned by the next checkpoint write
@@ -349,7 +425,8 @@ def test_kill_and_resume_from_the_command_line(tmp_path, capfd, caplog):
     # the checkpoint LATEST names is complete and loadable
     ckpt = latest_checkpoint(run)
     assert ckpt is not None
-    assert {p.name for p in ckpt.iterdir()} == {MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE}
+    assert {p.name for p in ckpt.iterdir()} == {
+        MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE, CONFIG_FILE}
     steps = int(ckpt.name.split("-")[1])
     assert 0 < steps < 6400 and json.loads((ckpt / META_FILE).read_text())["num_timesteps"] == steps
     PPO.load(ckpt / MODEL_FILE, device="cpu")

@@ -24,7 +24,13 @@ from train.evaluation.harness import evaluate
 from train.evaluation.score import paired_gap
 from train.sb3.algorithms import LinearSchedule, algorithm_class, algorithm_kwargs, learning_rate
 from train.sb3.callbacks import EVAL_COLUMNS, CurrentPolicy
-from train.sb3.checkpoint import CHECKPOINTS, KEEP, LATEST, RESUME_FILE, latest_checkpoint
+from train.sb3.checkpoint import (
+    CHECKPOINTS,
+    KEEP,
+    LATEST,
+    RESUME_FILE,
+    latest_checkpoint,
+)
 from train.sb3.config import TrainConfig
 from train.sb3.env_stack import make_env_stack
 from train.sb3.model_dir import META_FILE, MODEL_FILE, VECNORM_FILE, TrainedPolicy, load_policy
@@ -108,7 +114,8 @@ def test_short_ppo_run_learns_and_leaves_a_complete_run_dir(tmp_path):
     ckpt = latest_checkpoint(run)
     assert ckpt is not None and ckpt.name == f"step-{result.num_timesteps:012d}"
     assert (run / CHECKPOINTS / LATEST).read_text().strip() == ckpt.name
-    assert {p.name for p in ckpt.iterdir()} == {MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE}
+    assert {p.name for p in ckpt.iterdir()} == {
+        MODEL_FILE, META_FILE, VECNORM_FILE, RESUME_FILE, CONFIG_FILE}
     entries = sorted(p.name for p in (run / CHECKPOINTS).iterdir())
     assert entries == [LATEST, "step-000000040960", ckpt.name]  # the KEEP newest, no temp dirs
     assert KEEP == 2
@@ -146,8 +153,8 @@ def test_resume_needs_a_run_with_a_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="no checkpoint to resume from"):
         resume(tmp_path)
     (tmp_path / CHECKPOINTS).mkdir()
-    (tmp_path / CHECKPOINTS / LATEST).write_text("step-000000000160\n")
-    with pytest.raises(ValueError, match="incomplete"):
+    (tmp_path / CHECKPOINTS / LATEST).write_text("step-000000000160\n")  # names nothing
+    with pytest.raises(ValueError, match="no checkpoint to resume from"):
         resume(tmp_path)
 
 
@@ -340,8 +347,12 @@ def test_load_policy_with_another_config_names_the_field(tiny_run):
     market = cfg.market()
     assert load_policy(run / "final", config=market).config == market
     with pytest.raises(ValueError, match=r"different market config \(phi: trained 0.1 vs given "
-                                         r"0.2\).*config=None"):
+                                         r"0.2\).*on its own config"):
         load_policy(run / "final", config=market.replace(phi=0.2))
+    with pytest.raises(ValueError, match=r"n_steps: trained 20 vs given 200"):  # a preset name
+        load_policy(run / "final", config="penalty")
+    with pytest.raises(ValueError, match=r"config 'no_such_preset'"):
+        load_policy(run / "final", config="no_such_preset")
     with pytest.raises(ValueError, match=r"n_steps: trained 20 vs given 200"):
         load_policy(run / "final", config=MarketConfig.preset("penalty"))
     with pytest.raises(ValueError, match=r"mid_model: trained 'abm' vs given 'gbm'.*sigma"):
