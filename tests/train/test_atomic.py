@@ -121,3 +121,22 @@ def test_a_set_without_a_manifest_still_loads(tmp_path):
     save_evaluation(_result(1), out)
     (out / MANIFEST).unlink()  # written before manifests existed
     assert load_evaluation(out).summary() == _result(1).summary()
+
+
+def test_a_json_error_names_the_file(tmp_path):
+    out = tmp_path / "out"
+    save_evaluation(_result(1), out)
+    (out / MANIFEST).unlink()
+    (out / "summary.json").write_text("{oops")
+    with pytest.raises(ValueError, match=r"summary.json' is not valid JSON"):
+        load_evaluation(out)
+
+
+def test_config_changes_lists_what_a_resume_refuses():
+    from train.rllib.config import RLlibConfig
+    from train.run_config import config_changes
+
+    base = RLlibConfig(total_timesteps=1000)
+    assert config_changes(base, base.replace(total_timesteps=5000, torch_threads=2)) == ""
+    diff = config_changes(base, base.replace(preset="as2008", net_arch=(8,)))
+    assert diff == "preset: 'penalty' -> 'as2008', net_arch: [64, 64] -> [8]"

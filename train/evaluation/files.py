@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from train.atomic import atomic_write_text
+from train.values import UserError
 
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
 
 
 def _cell(value: Any) -> Any:
@@ -97,6 +97,10 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
-    """Read JSON written by :func:`write_json` (``"nan"``, ``"inf"``, ``"-inf"`` become floats)."""
+    """Read JSON written by :func:`write_json` (``"nan"``, ``"inf"``, ``"-inf"`` become floats);
+    a file that is not JSON is a UserError naming it."""
     with open(path, encoding="utf-8") as fh:
-        return _decode(json.load(fh))
+        try:
+            return _decode(json.load(fh))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{str(path)!r} is not valid JSON: {exc}") from None

@@ -56,5 +56,7 @@ class TrainConfig(PPORunConfig):
             raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
         for name in ("n_envs", "batch_size", "n_epochs"):
             check_int(name, getattr(self, name), 1)
+        if self.algo == "PPO":  # SB3 asserts it (minibatch advantages are normalised)
+            check_int("batch_size", self.batch_size, 2)
         super().__post_init__()
         self.market()  # validates preset and overrides with MarketConfig's messages

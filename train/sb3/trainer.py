@@ -91,8 +91,6 @@ def train(
             f"run directory {str(run)!r} already holds a run; continue it with "
             f"resume({str(run)!r}) / --resume, or choose a new directory"
         )
-    run.mkdir(parents=True, exist_ok=True)
-    cfg.save(run / CONFIG_FILE)
     _set_threads(cfg)
     stack = make_env_stack(cfg)
     algo = algorithm_class(cfg.algo)
@@ -101,6 +99,8 @@ def train(
                      **algorithm_kwargs(cfg))
     except AssertionError as exc:  # SB3 checks its hyperparameters with asserts
         raise UserError(f"{cfg.algo} refused the training config: {exc}") from None
+    run.mkdir(parents=True, exist_ok=True)
+    cfg.save(run / CONFIG_FILE)  # only a config that trains makes a run directory
     return _learn(cfg, run, model, stack, start=0, extra_callback=extra_callback)
 
 

@@ -152,6 +152,7 @@ def test_bad_invocations_are_one_line_and_exit_2(argv, words, files, capsys):
     _assert_user_error(*_run(argv, capsys), words)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on the garbage file
 @pytest.mark.parametrize("corruption", list(CORRUPT_MODELS))
 def test_corrupt_model_directories_are_one_line_and_exit_2(corruption, tmp_path, capsys):
     damage, words = CORRUPT_MODELS[corruption]
