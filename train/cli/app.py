@@ -93,7 +93,6 @@ def _add_common(
     p: argparse.ArgumentParser,
     out_default: Path | None = None,
     out_help: str = "directory for the CSV and JSON tables (created if needed)",
-    allow_mismatch: bool = True,
 ) -> None:
     add_market_options(p)
     run = p.add_argument_group("evaluation (train.evaluation.harness.EvalSettings)")
@@ -102,11 +101,10 @@ def _add_common(
     out.add_argument("--out", type=Path, default=out_default, metavar="DIR", help=out_help)
     out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress bar on stderr (default: only on a terminal)")
-    if allow_mismatch:
-        p.add_argument("--allow-market-mismatch", action="store_true",
-                       help="evaluate a trained policy (sb3:, rllib:) on a market other than "
-                            "the one it was trained on (refused otherwise); the differing "
-                            "fields are printed with the results")
+    p.add_argument("--allow-market-mismatch", action="store_true",
+                   help="evaluate a trained policy (sb3:, rllib:) on a market other than "
+                        "the one it was trained on (refused otherwise); the differing "
+                        "fields are printed with the results")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,7 +183,7 @@ def _add_plot_parser(sub: Any, kw: dict[str, Any]) -> None:
                    help="also write the Monte Carlo tables under DIR/tables (default: yes)")
     _add_common(p, Path("mm_env_plots"),
                 "directory for the PNG files and tables (created if needed; default: "
-                "%(default)s)", allow_mismatch=False)
+                "%(default)s)")
     p.set_defaults(handler=_cmd_plot)
 
     p = sub.add_parser(
@@ -330,12 +328,16 @@ def _cmd_plot(args: argparse.Namespace) -> None:
     settings = from_options(args, EvalSettings)
     gammas = _gammas(args.gammas)
     policies = args.compare_policies or list(DEFAULT_COMPARISON)
+    if args.allow_market_mismatch:
+        trained = {s for s in [args.policy, *policies] if s.split(":")[0] in ("sb3", "rllib")}
+        _notes({s: make_policy(s, config, True) for s in sorted(trained)}, config)
     total = planned_steps(config, which, settings, len(policies), gammas)
     with _bar(args, total, "plot") as bar:
         paths = write_plots(config, args.out, which, policy=args.policy, policies=policies,
                             sweep_policy=args.sweep_policy, gamma=args.gamma, gammas=gammas,
                             n_paths=args.paths, settings=settings, tables=args.tables,
-                            progress=bar.update)
+                            progress=bar.update,
+                            allow_market_mismatch=args.allow_market_mismatch)
     for path in paths:
         sys.stdout.write(f"{path}\n")
 

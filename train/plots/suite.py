@@ -108,6 +108,7 @@ def write_plots(
     settings: EvalSettings | None = None,
     tables: bool = True,
     progress: ProgressFn | None = None,
+    allow_market_mismatch: bool = False,
 ) -> list[Path]:
     """Draw the figures ``which`` for the market ``config`` into ``out_dir``; the paths written.
 
@@ -130,6 +131,8 @@ def write_plots(
             None draws one fresh seed for all of them).
         tables: also write the Monte Carlo runs' CSV/JSON tables under ``out_dir/tables``.
         progress: called with the number of vector-env steps done.
+        allow_market_mismatch: draw trained policies (``sb3:``, ``rllib:`` specs) on a
+            market other than their training one (refused otherwise).
     """
     from train.plots.mc import comparison, gamma_sensitivity, mc_distributions
     from train.plots.model import (
@@ -151,9 +154,10 @@ def write_plots(
     if isinstance(n_paths, bool) or not isinstance(n_paths, int) or n_paths < 1:
         raise UserError(f"n_paths must be an integer >= 1, got {n_paths!r}")
     # Build every policy before drawing anything: a bad argument writes no file.
-    main_policy = _policy(policy, config) if {"session", "mc"} & set(names) else None
-    factory = _factory(sweep_policy, config, gammas[0]) if "gamma" in names else None
-    compared_policies = _policies(policies, config) if "comparison" in names else None
+    allow = allow_market_mismatch
+    main_policy = _policy(policy, config, allow) if {"session", "mc"} & set(names) else None
+    factory = _factory(sweep_policy, config, gammas[0], allow) if "gamma" in names else None
+    compared_policies = _policies(policies, config, allow) if "comparison" in names else None
     seed = fresh_seed() if settings.seed is None else settings.seed
     n = settings.n_episodes
     run: dict[str, Any] = {"ce_gamma": settings.ce_gamma, "chunk_size": settings.chunk_size,
@@ -209,17 +213,19 @@ def _check_gamma(name: str, value: object) -> float:
     return x
 
 
-def _policy(policy: object, config: MarketConfig) -> object:
-    return make_policy(policy, config) if isinstance(policy, str) else policy
+def _policy(policy: object, config: MarketConfig, allow: bool = False) -> object:
+    return make_policy(policy, config, allow) if isinstance(policy, str) else policy
 
 
 def _label(policy: object) -> str | None:
     return policy if isinstance(policy, str) else None
 
 
-def _factory(policy: object, config: MarketConfig, gamma: float) -> Callable[..., object]:
+def _factory(
+    policy: object, config: MarketConfig, gamma: float, allow: bool = False
+) -> Callable[..., object]:
     """The sweep's policy factory, checked by building it once with ``gamma``."""
-    factory = policy_factory(policy) if isinstance(policy, str) else policy
+    factory = policy_factory(policy, allow) if isinstance(policy, str) else policy
     if not callable(factory):
         raise UserError(
             f"sweep_policy must be a spec or a factory f(config, gamma=...), got "
@@ -236,10 +242,10 @@ def _factory(policy: object, config: MarketConfig, gamma: float) -> Callable[...
 
 
 def _policies(
-    policies: Mapping[str, object] | Sequence[object], config: MarketConfig
+    policies: Mapping[str, object] | Sequence[object], config: MarketConfig, allow: bool = False
 ) -> dict[str, object] | list[object]:
     if isinstance(policies, Mapping):
-        return {str(k): _policy(v, config) for k, v in policies.items()}
+        return {str(k): _policy(v, config, allow) for k, v in policies.items()}
     if isinstance(policies, str):
         policies = [policies]
     specs = list(policies)
@@ -248,8 +254,8 @@ def _policies(
     if all(isinstance(p, str) for p in specs):
         if len(set(specs)) != len(specs):
             raise UserError(f"comparison policies given twice with the same spec: {specs}")
-        return {str(p): make_policy(str(p), config) for p in specs}
-    return [_policy(p, config) for p in specs]
+        return {str(p): make_policy(str(p), config, allow) for p in specs}
+    return [_policy(p, config, allow) for p in specs]
 
 
 __all__ = [
