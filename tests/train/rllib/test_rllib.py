@@ -140,6 +140,25 @@ def test_saved_policy_checks_the_market_and_the_directory(trained_run, tmp_path)
         load_rllib_policy(run, config=TINY.market().replace(phi=0.2))
     with pytest.raises(ValueError, match="is not an RLlib policy directory"):
         load_rllib_policy(tmp_path)
+    import json
+    import shutil
+
+    from train.cli.app import main
+
+    assert main(["evaluate", "--preset", "default", "--episodes", "2",
+                 "--policy", f"rllib:path={run}"]) == 2  # the CLI checks the market too
+    broken = tmp_path / "broken"
+    shutil.copytree(run / "policy", broken)
+    meta = json.loads((broken / "meta.json").read_text())
+    (broken / "meta.json").write_text(json.dumps({**meta, "obs_features": "inventory"}))
+    with pytest.raises(ValueError, match=r"meta.json': key 'obs_features'"):
+        load_rllib_policy(broken)
+    (broken / "meta.json").write_text(json.dumps(meta))
+    for file in (broken / "rl_module").rglob("*"):
+        if file.is_file():
+            file.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="cannot load the RLlib module"):
+        load_rllib_policy(broken)
 
 
 def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
@@ -278,6 +297,12 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path
         rt.train_rllib(cfg, run)
     assert main(["rllib-train", "--resume", str(run), "--total-timesteps", "5000"]) == 2
     assert "do not combine it with --out" in capsys.readouterr().err
+    cfg.replace(net_arch=(32,)).save(run / rt.CONFIG_FILE)  # edited after the interruption
+    assert main(["rllib-train", "--resume", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "differs from the config its checkpoint was written with" in err, err
+    assert "net_arch: [16] -> [32]" in err and "Traceback" not in err
+    cfg.save(run / rt.CONFIG_FILE)  # restored: the resume goes on
 
     code = main(["rllib-train", "--resume", str(run)])
     assert code == 0, capsys.readouterr().err
