@@ -1,4 +1,4 @@
-"""PPO against the best-gamma Avellaneda-Stoikov on the presets with market components (adverse, alpha).
+"""PPO against the best-gamma Avellaneda-Stoikov on the adverse and alpha presets.
 
 Run (one training per preset, 30M steps, about 10-14 minutes each on 2 cores)::
 
