@@ -15,6 +15,7 @@ from mm_env.render import EpisodeHistory, render_episode
 from mm_env.rewards import get_reward
 from mm_env.spaces import (
     action_space,
+    as_action,
     check_scalar_action,
     check_scalar_size,
     observation_space,
@@ -118,9 +119,13 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Info
 
-    ``mid``, ``cash``, ``inventory``, ``wealth`` after the step; ``bid`` and ``ask`` prices
-    quoted in the step (NaN for a side not quoted, and at reset); ``bid_filled`` and
-    ``ask_filled``; ``step``. Only when their feature is on: ``signal`` (the true alpha),
+    ``mid``, ``cash``, ``inventory``, ``wealth`` after the step; ``bid`` and ``ask``, the
+    prices of the step (after clipping and the tick), and ``bid_quoted``/``ask_quoted``
+    (bools): a side not quoted (inventory limit) reports the price it would have had
+    (``mid - bid_depth`` / ``mid + ask_depth``, clipped and snapped) with its flag False, so
+    info holds no NaN (frameworks that check buffers for NaN, e.g. Tianshou, accept it); at
+    reset both prices are the mid and both flags False; ``bid_filled`` and ``ask_filled``;
+    ``step``. Only when their feature is on: ``signal`` (the true alpha),
     ``fees`` (paid this step), ``liquidation_cost`` (at the last step), ``arrivals_buy`` and
     ``arrivals_sell`` (market orders this step, when arrivals are counted: Hawkes or
     ``flow_imbalance``), ``size`` (the quote size; NaN at reset).
@@ -180,7 +185,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._u: list[float] = []
         self._noise: list[dict[str, float]] = []  # the components' draws, one dict per step
         self._noise_pos = 0
-        self._size_action = len(self.dynamics.action_names) == 3
+        self._width = len(self.dynamics.action_names)
         self._observers = self.dynamics.observers
         self._n_steps = self.config.n_steps
         self._dt = self.config.dt
@@ -191,7 +196,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=check_seed(seed))
         self._state = self.dynamics.initial_state(rng=self.np_random)
         self._last = None
         self._draw_noise()
@@ -204,19 +209,27 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("call reset() before step()")
         if self._last is not None and self._last.terminated:
             raise RuntimeError("the episode has ended (terminated=True): call reset()")
+        # fast path: a float ndarray of shape (width,), or a list/tuple of Python floats;
+        # anything else is checked (and converted or refused) by as_action
         values = action.tolist() if type(action) is np.ndarray else action
-        bid, ask = float(values[0]), float(values[1])
+        size = None
+        if self._width == 2:
+            try:
+                bid, ask = values
+            except Exception:
+                bid = None
+            if type(bid) is not float or type(ask) is not float:
+                bid, ask = as_action(action, 2)  # raises, naming the expected shape
+        else:
+            try:
+                bid, ask, size = values
+            except Exception:
+                bid = None
+            if type(bid) is not float or type(ask) is not float or type(size) is not float:
+                bid, ask, size = as_action(action, 3)
         if not (_isfinite(bid) and _isfinite(ask)):
             check_scalar_action(bid, ask)  # raises, naming the depths
-        size = None
-        if self._size_action:
-            try:
-                size = float(values[2])
-            except IndexError:
-                raise ValueError(
-                    "size_action=True: the action is [bid_depth, ask_depth, size], got "
-                    f"{len(action)} components"
-                ) from None
+        if size is not None and not _isfinite(size):
             check_scalar_size(size)
         i = self._noise_pos
         if i == len(self._z):
@@ -231,7 +244,11 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._last = result
         if self._history is not None:
             s = result.state
-            self._history.record(result.bid, result.ask, s.mid, s.inventory)
+            self._history.record(
+                result.bid if result.bid_quoted else math.nan,
+                result.ask if result.ask_quoted else math.nan,
+                s.mid, s.inventory,
+            )
         reward = float(self._reward(self.config, result))
         return self._observation(), reward, bool(result.terminated), False, self._info()
 
@@ -243,7 +260,10 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             return None
         s = self._state
         last = self._last
-        quotes = "" if last is None else f" bid={last.bid:.4f} ask={last.ask:.4f}"
+        quotes = "" if last is None else (
+            f" bid={f'{last.bid:.4f}' if last.bid_quoted else '-'}"
+            f" ask={f'{last.ask:.4f}' if last.ask_quoted else '-'}"
+        )
         return (
             f"t={s.step * self.config.dt:.4f} mid={s.mid:.4f} q={s.inventory:g} "
             f"cash={s.cash:.4f} wealth={s.cash + s.inventory * s.mid:.4f}{quotes}"
@@ -310,8 +330,10 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             "cash": s.cash,
             "inventory": s.inventory,
             "wealth": s.cash + s.inventory * s.mid,
-            "bid": math.nan if last is None else last.bid,
-            "ask": math.nan if last is None else last.ask,
+            "bid": s.mid if last is None else last.bid,
+            "ask": s.mid if last is None else last.ask,
+            "bid_quoted": False if last is None else last.bid_quoted,
+            "ask_quoted": False if last is None else last.ask_quoted,
             "bid_filled": False if last is None else bool(last.bid_filled),
             "ask_filled": False if last is None else bool(last.ask_filled),
             "step": s.step,
@@ -319,6 +341,21 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._info_keys:
             info.update(self.dynamics.info_extras(last, s))
         return info
+
+
+_SEED_RULE = "seed must be a non-negative integer (int or numpy integer) or None"
+
+
+def check_seed(seed: Any, rule: str = _SEED_RULE) -> int | None:
+    """``seed`` as a Python int (numpy integers converted), or ValueError (``rule``, then the
+    seed) unless it is a non-negative integer or None (Gymnasium's rule, with the env's
+    message; bools are refused)."""
+    if seed is None or (type(seed) is int and seed >= 0):
+        return seed
+    if (isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+            and seed >= 0):
+        return int(seed)
+    raise ValueError(f"{rule}, got {seed!r}")
 
 
 def _check_snapshot(state: Any, config: MarketConfig) -> None:

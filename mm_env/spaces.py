@@ -73,15 +73,65 @@ def check_scalar_size(size: float) -> None:
         raise ValueError(f"action size must be a finite number, got size={size!r}")
 
 
-def as_batch_action(actions: object, num_envs: int, width: int = 2) -> np.ndarray:
-    """Validate a batch of actions: shape ``(num_envs, width)``, finite. Returns float64 array."""
-    arr = np.asarray(actions, dtype=np.float64)
-    if arr.shape != (num_envs, width):
-        names = ", ".join(ACTION_NAMES + (("size",) if width == 3 else ()))
+def _expected(shape: str, width: int) -> str:
+    names = ", ".join(ACTION_NAMES + (("size",) if width == 3 else ()))
+    extra = " (size_action=True)" if width == 3 else ""
+    return f"an array of shape {shape} of real numbers, [{names}]{extra}"
+
+
+def _shown(value: object) -> str:
+    text = " ".join(repr(value).split())  # one line, however numpy prints it
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_real_array(value: object, what: str, expected: str) -> np.ndarray:
+    """``np.asarray(value)`` if it holds real numbers (float, int or uint dtype), else a
+    ValueError that names ``what``, the expected shape and what was given."""
+    try:
+        with np.errstate(all="ignore"):
+            arr = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(
-            f"actions must have shape ({num_envs}, {width}) = (num_envs, [{names}]), "
-            f"got shape {arr.shape}"
+            f"{what} must be {expected}; got {_shown(value)}, which is not an array of "
+            f"numbers ({exc})"
+        ) from None
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(
+            f"{what} must be {expected}; got {_shown(value)} of dtype {arr.dtype} (bool, "
+            "complex, string and object actions are refused)"
         )
+    return arr
+
+
+def as_action(action: object, width: int = 2) -> list[float]:
+    """Validate one action of the scalar env: shape ``(width,)``, real numbers (a float, int
+    or uint dtype: bools, complex numbers, strings and objects are refused). Returns its
+    values as Python floats (not checked for finiteness: the env does that)."""
+    expected = _expected(f"({width},)", width)
+    arr = _as_real_array(action, "action", expected)
+    if arr.shape != (width,):
+        raise ValueError(f"action must be {expected}; got {_shown(action)} of shape {arr.shape}")
+    with np.errstate(all="ignore"):  # a float128 beyond float64 becomes inf, refused later
+        values: list[float] = arr.astype(np.float64).tolist()
+    return values
+
+
+def as_batch_action(actions: object, num_envs: int, width: int = 2) -> np.ndarray:
+    """Validate a batch of actions: shape ``(num_envs, width)``, real numbers (as
+    :func:`as_action`), finite. Returns a float64 array."""
+    names = ", ".join(ACTION_NAMES + (("size",) if width == 3 else ()))
+    expected = f"actions must have shape ({num_envs}, {width}) = (num_envs, [{names}])"
+    if type(actions) is np.ndarray and actions.dtype.kind == "f":
+        arr = actions
+    else:
+        arr = _as_real_array(
+            actions, "actions", f"real numbers of shape ({num_envs}, {width}) = (num_envs, "
+            f"[{names}])"
+        )
+    if arr.shape != (num_envs, width):
+        raise ValueError(f"{expected}, got shape {arr.shape}")
+    with np.errstate(all="ignore"):
+        arr = np.asarray(arr, dtype=np.float64)
     if not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         what = "action depths" if np.isfinite(arr[bad, 2:]).all() else "actions"

@@ -48,9 +48,14 @@ class StepResult(NamedTuple):
     wealth: Any
     """Mark-to-market wealth after the step (at the new mid)."""
     bid: Any
-    """Bid price quoted this step, NaN where the bid side was not quoted."""
+    """Bid price of this step (after clipping and the tick): the quote where
+    :attr:`bid_quoted`, else the price the bid would have had (finite either way)."""
     ask: Any
-    """Ask price quoted this step, NaN where the ask side was not quoted."""
+    """Ask price of this step, as :attr:`bid` (see :attr:`ask_quoted`)."""
+    bid_quoted: Any
+    """Whether the bid was quoted (False where a fill would take inventory past the limit)."""
+    ask_quoted: Any
+    """Whether the ask was quoted."""
     bid_filled: Any
     """Whether the bid was hit (the market maker bought)."""
     ask_filled: Any
@@ -86,11 +91,11 @@ def make_state(*, step: Any, mid: Any, cash: Any, inventory: Any,
 
 
 def step_result(*, state: MarketState, prev_wealth: Any, wealth: Any, bid: Any, ask: Any,
-                bid_filled: Any, ask_filled: Any, terminated: Any,
-                extras: dict[str, Any]) -> StepResult:
+                bid_quoted: Any, ask_quoted: Any, bid_filled: Any, ask_filled: Any,
+                terminated: Any, extras: dict[str, Any]) -> StepResult:
     """``StepResult(state=..., ...)`` at the cost of a positional tuple."""
-    return _new(StepResult, (state, prev_wealth, wealth, bid, ask, bid_filled, ask_filled,
-                             terminated, extras))
+    return _new(StepResult, (state, prev_wealth, wealth, bid, ask, bid_quoted, ask_quoted,
+                             bid_filled, ask_filled, terminated, extras))
 
 
 def where_state(mask: np.ndarray, new: MarketState, old: MarketState) -> MarketState:

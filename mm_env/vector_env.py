@@ -11,12 +11,16 @@ from gymnasium.vector.utils import batch_space
 
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
-from mm_env.env import _check_snapshot
+from mm_env.env import _check_snapshot, check_seed
 from mm_env.rewards import get_reward
 from mm_env.spaces import action_space, as_batch_action, observation_space
 from mm_env.state import MarketState, where_state
 
 _MODES = {m.value: m for m in AutoresetMode}
+_SEED_RULE = (
+    "seed must be an int or None for the native vector env (one generator drives all "
+    "sub-envs): a non-negative integer (int or numpy integer)"
+)
 
 
 class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
@@ -93,29 +97,23 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if seed is not None and not isinstance(seed, (int, np.integer)):
-            raise ValueError(
-                f"seed must be an int or None for the native vector env (one generator "
-                f"drives all sub-envs), got {seed!r}"
-            )
-        super().reset(seed=seed)
+        seed = check_seed(seed, _SEED_RULE)
         mask = None if options is None else options.get("reset_mask")
+        if mask is not None:
+            mask = self._check_reset_mask(mask)
+        super().reset(seed=seed)
         fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
         if mask is None or self._state is None:
             self._state = fresh
             self._needs_reset[:] = False
         else:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(
-                    f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}"
-                )
             self._state = where_state(mask, fresh, self._state)
             self._needs_reset[mask] = False
-        nan = np.full(self.num_envs, np.nan)
+        s = self._state
         no = np.zeros(self.num_envs, dtype=bool)
-        extras = self.dynamics.info_extras(None, self._state)
-        return self._observation(self._state), self._info(self._state, nan, nan, no, no, extras)
+        extras = self.dynamics.info_extras(None, s)
+        # at reset nothing is quoted: bid and ask are the mid, their flags False
+        return self._observation(s), self._info(s, s.mid, s.mid, no, no, no, no, extras)
 
     def step(
         self, actions: Any
@@ -134,8 +132,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         terminated = result.terminated
         state = result.state
         info = self._info(
-            state, result.bid, result.ask, result.bid_filled, result.ask_filled, extras,
-            result.wealth,
+            state, result.bid, result.ask, result.bid_quoted, result.ask_quoted,
+            result.bid_filled, result.ask_filled, extras, result.wealth,
         )
         mode = self.autoreset_mode
         if mode is AutoresetMode.NEXT_STEP:
@@ -202,11 +200,12 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         state = where_state(mask, fresh, state)
         reward = np.where(mask, 0.0, reward)
         terminated = terminated & ~mask
-        nan = np.where(mask, np.nan, 0.0)
         info = self._info(
             state,
-            info["bid"] + nan,
-            info["ask"] + nan,
+            np.where(mask, state.mid, info["bid"]),
+            np.where(mask, state.mid, info["ask"]),
+            info["bid_quoted"] & ~mask,
+            info["ask_quoted"] & ~mask,
             info["bid_filled"] & ~mask,
             info["ask_filled"] & ~mask,
             self._reset_extras(mask, state, info),
@@ -232,11 +231,13 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         mask = terminated.copy()
         mask.flags.writeable = False
         final_info = {key: (mask if key.startswith("_") else value) for key, value in info.items()}
-        nan = np.where(terminated, np.nan, 0.0)
+        mid = self._state.mid
         new_info = self._info(
             self._state,
-            info["bid"] + nan,
-            info["ask"] + nan,
+            np.where(terminated, mid, info["bid"]),
+            np.where(terminated, mid, info["ask"]),
+            info["bid_quoted"] & ~terminated,
+            info["ask_quoted"] & ~terminated,
             info["bid_filled"] & ~terminated,
             info["ask_filled"] & ~terminated,
             self._reset_extras(terminated, self._state, info),
@@ -245,6 +246,28 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
         )
         return self._observation(self._state), new_info
+
+    def _check_reset_mask(self, mask: Any) -> np.ndarray:
+        """``options["reset_mask"]`` as a bool array of shape ``(num_envs,)``, or ValueError:
+        only booleans (a bool array, or a list of Python/numpy bools) are accepted; ints, even
+        0/1, and strings are refused, so that a mask is never guessed from truthiness."""
+        arr: np.ndarray | None = None
+        try:
+            arr = np.asarray(mask)
+        except (ValueError, TypeError) as exc:
+            problem = f"not an array ({exc})"
+        else:
+            problem = f"dtype {arr.dtype}" if arr.dtype != bool else ""
+        if arr is None or problem:
+            raise ValueError(
+                f"options['reset_mask'] must be a boolean array of shape ({self.num_envs},) "
+                f"(True: reset that sub-env), got {mask!r}: {problem}"
+            )
+        if arr.shape != (self.num_envs,):
+            raise ValueError(
+                f"options['reset_mask'] must have shape ({self.num_envs},), got {arr.shape}"
+            )
+        return arr
 
     def _reset_extras(
         self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
@@ -267,6 +290,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         s: MarketState,
         bid: np.ndarray,
         ask: np.ndarray,
+        bid_quoted: np.ndarray,
+        ask_quoted: np.ndarray,
         bid_filled: np.ndarray,
         ask_filled: np.ndarray,
         extras: dict[str, Any] | None = None,
@@ -280,6 +305,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             "wealth": s.cash + s.inventory * s.mid if wealth is None else wealth,
             "bid": bid,
             "ask": ask,
+            "bid_quoted": bid_quoted,
+            "ask_quoted": ask_quoted,
             "bid_filled": bid_filled,
             "ask_filled": ask_filled,
             "step": s.step,

@@ -222,15 +222,15 @@ def check_accounting(cfg, info, rewards, acts):
     # mark-to-market wealth
     np.testing.assert_allclose(cur["wealth"], cur["cash"] + cur["inventory"] * cur["mid"],
                                rtol=1e-12, atol=1e-9)
-    # fills happen only on quoted sides; unquoted sides are NaN
-    assert not np.any(bf & np.isnan(cur["bid"]))
-    assert not np.any(af & np.isnan(cur["ask"]))
-    # quoted prices: pre-step mid -/+ clipped depth
+    # fills happen only on quoted sides
+    qb, qa = cur["bid_quoted"].astype(bool), cur["ask_quoted"].astype(bool)
+    assert not np.any(bf & ~qb)
+    assert not np.any(af & ~qa)
+    # prices, quoted or not (the would-be quote): pre-step mid -/+ clipped depth
     db = np.clip(acts[..., 0], cfg.min_depth, cfg.max_depth)
     da = np.clip(acts[..., 1], cfg.min_depth, cfg.max_depth)
-    qb, qa = ~np.isnan(cur["bid"]), ~np.isnan(cur["ask"])
-    np.testing.assert_allclose(cur["bid"][qb], (prev["mid"] - db)[qb], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(cur["ask"][qa], (prev["mid"] + da)[qa], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cur["bid"], prev["mid"] - db, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cur["ask"], prev["mid"] + da, rtol=0, atol=1e-9)
     # a side is quoted iff its fill keeps |q| within the limit
     np.testing.assert_array_equal(qb, prev["inventory"] + size <= cfg.inventory_limit)
     np.testing.assert_array_equal(qa, prev["inventory"] - size >= -cfg.inventory_limit)
@@ -338,12 +338,14 @@ def test_inventory_limit_blocks_the_side_at_the_limit(side):
         # the first two steps fill for sure (p = 1), then the limit is reached
         np.testing.assert_array_equal(q[1], sign * 1.0)
         np.testing.assert_array_equal(q[2:], sign * limit)
-        # at the limit, the side is not quoted: NaN price and no fill
-        assert np.all(np.isnan(info[side][3:]))
+        # at the limit, the side is not quoted: its flag is False, no fill, and its price is
+        # the would-be quote (finite)
+        assert not info[f"{side}_quoted"][3:].any()
         assert not info[f"{side}_filled"][3:].any()
-        assert not np.isnan(info[side][1:3]).any()
+        assert np.isfinite(info[side]).all()
+        assert info[f"{side}_quoted"][1:3].all()
         # the other side is still quoted (it would reduce |q|)
-        assert not np.isnan(info[other][1:]).any()
+        assert info[f"{other}_quoted"][1:].all()
 
 
 def test_inventory_limit_never_breached_fractional_size():
@@ -495,15 +497,17 @@ def test_scalar_float_path_equals_array_path(kw):
             }
             for name, (a, b) in exact.items():
                 assert a == b, (name, a, b)
-            for name, a, b in (("bid", r.bid, arr.bid[j]), ("ask", r.ask, arr.ask[j])):
-                assert (math.isnan(a) and math.isnan(b)) or a == b, (name, a, b)
+            for name, a, b in (("bid", r.bid, arr.bid[j]), ("ask", r.ask, arr.ask[j]),
+                               ("bid_quoted", r.bid_quoted, arr.bid_quoted[j]),
+                               ("ask_quoted", r.ask_quoted, arr.ask_quoted[j])):
+                assert a == b, (name, a, b)
             mid_tol = 0.0 if cfg.mid_model == "abm" else 4 * EPS * abs(r.state.mid)
             assert abs(r.state.mid - arr.state.mid[j]) <= mid_tol
             w_tol = (4 * EPS * (abs(r.state.cash) + abs(r.state.inventory * r.state.mid))
                      + mid_tol * abs(r.state.inventory))
             assert abs(r.wealth - arr.wealth[j]) <= w_tol
         saw_fill |= r.bid_filled or r.ask_filled
-        saw_unquoted |= math.isnan(r.bid) or math.isnan(r.ask)
+        saw_unquoted |= not (r.bid_quoted and r.ask_quoted)
         d = min(max(args[0], cfg.min_depth), cfg.max_depth)
         assert dyn.fill_probability(d) == pytest.approx(
             float(dyn.fill_probability(np.array([d]))[0]), rel=4 * EPS, abs=1e-300)

@@ -19,7 +19,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import mm_env
 from mm_env import ENV_ID, MarketConfig, MarketMakingEnv, MarketMakingVectorEnv, available_presets
 
-INFO_KEYS = ("mid", "cash", "inventory", "wealth", "bid", "ask", "bid_filled", "ask_filled", "step")
+INFO_KEYS = ("mid", "cash", "inventory", "wealth", "bid", "ask", "bid_quoted", "ask_quoted",
+             "bid_filled", "ask_filled", "step")
 
 # Warnings the checkers emit by design for this env: raw-unit boxes are neither symmetric nor
 # normalised and the mid-price is unbounded. Every other checker warning becomes an error.
@@ -325,6 +326,113 @@ def test_vector_reset_mask_wrong_shape_raises():
         env.reset(options={"reset_mask": np.array([True, False])})
 
 
+SHAPE_2 = r"action must be an array of shape \(2,\) of real numbers, \[bid_depth, ask_depth\]"
+
+
+@pytest.mark.parametrize(
+    ("action", "got"),
+    [
+        ([1, 1, 99], r"\[1, 1, 99\] of shape \(3,\)"),
+        (1.0, r"1\.0 of shape \(\)"),
+        ([1.0], r"\[1\.0\] of shape \(1,\)"),
+        ([[1.0, 1.0]], r"\[\[1\.0, 1\.0\]\] of shape \(1, 2\)"),
+        (np.ones((2, 1), np.float32), r"of shape \(2, 1\)"),
+        ([1 + 2j, 1.0], r"of dtype complex128"),
+        (np.array([1.0, 1.0], dtype=complex), r"of dtype complex128"),
+        (["1.0", "2.0"], r"of dtype <U3"),
+        ("ab", r"'ab' of dtype <U2"),
+        (None, r"None of dtype object"),
+        ([1.0, None], r"of dtype object"),
+        ([True, False], r"of dtype bool"),
+        ([[1.0], 2.0], r"not an array of numbers"),
+    ],
+)
+def test_scalar_action_shape_and_dtype_are_checked(action, got):
+    env = MarketMakingEnv()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=SHAPE_2 + "; got .*" + got):
+        env.step(action)
+    assert env.get_state()["market"].step == 0  # nothing was stepped
+
+
+@pytest.mark.parametrize(
+    "action",
+    [np.array([0.5, 0.7]), np.array([0.5, 0.7], np.float32), np.array([0.5, 0.7], np.float16),
+     np.array([0.5, 0.7], np.longdouble), [0.5, 0.7], (0.5, 0.7), [np.float32(0.5), 0.7],
+     np.array([1, 2]), [1, 2], np.array([1, 2], np.uint8), np.array([0.5, 0.7], ">f8")],
+)
+def test_scalar_accepts_real_arrays_and_sequences_like_a_float64_array(action):
+    ref, env = MarketMakingEnv(), MarketMakingEnv()
+    ref.reset(seed=3)
+    env.reset(seed=3)
+    want = ref.step(np.asarray(action, dtype=np.float64))
+    got = env.step(action)
+    assert type(got[1]) is float and got[1] == want[1]
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[4] == want[4]
+
+
+def test_size_action_shape_is_named():
+    env = MarketMakingEnv(size_action=True)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"shape \(3,\) of real numbers, \[bid_depth, ask_depth, "
+                                         r"size\] \(size_action=True\); got \[1, 1, 1, 1\]"):
+        env.step([1, 1, 1, 1])
+    env.step([1.0, 1.0, 2.0])
+    env.step(np.array([1, 1, 2]))
+
+
+@pytest.mark.parametrize("actions", [np.ones((3, 2), complex), [["1", "2"]] * 3,
+                                     np.ones((3, 2), bool), [[1.0, None]] * 3])
+def test_vector_refuses_non_real_actions(actions):
+    env = MarketMakingVectorEnv(3)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"actions must be real numbers of shape \(3, 2\) = "
+                                         r"\(num_envs, \[bid_depth, ask_depth\]\); got .* "
+                                         r"of dtype"):
+        env.step(actions)
+
+
+def test_vector_accepts_int_actions():
+    env = MarketMakingVectorEnv(3)
+    env.reset(seed=0)
+    env.step(np.ones((3, 2), np.int64))
+    env.step([[1, 1]] * 3)
+
+
+@pytest.mark.parametrize("make", [lambda: MarketMakingEnv(), lambda: MarketMakingVectorEnv(2)])
+def test_numpy_integer_seeds_are_ints(make):
+    a, b = make(), make()
+    obs_a, _ = a.reset(seed=np.int64(5))
+    obs_b, _ = b.reset(seed=5)
+    np.testing.assert_array_equal(obs_a, obs_b)
+    act = b.action_space.sample() * 0 + 0.5
+    np.testing.assert_array_equal(a.step(act)[0], b.step(act)[0])
+    a.reset(seed=np.uint8(7))
+    assert a.np_random_seed == 7
+
+
+@pytest.mark.parametrize("make", [lambda: MarketMakingEnv(), lambda: MarketMakingVectorEnv(2)])
+@pytest.mark.parametrize("seed", [-1, np.int64(-3), True, np.bool_(True)])
+def test_negative_and_bool_seeds_are_refused(make, seed):
+    with pytest.raises(ValueError, match=r"non-negative integer \(int or numpy integer\).*, got"):
+        make().reset(seed=seed)
+
+
+@pytest.mark.parametrize("mask", [["no", ""], [1, 0], np.array([1, 0, 1]), [1.0, 0.0, 1.0],
+                                  "yes", object()])
+def test_vector_reset_mask_must_be_boolean(mask):
+    env = MarketMakingVectorEnv(3)
+    env.reset(seed=0)
+    env.step(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"options\['reset_mask'\] must be a boolean array of "
+                                         r"shape \(3,\)"):
+        env.reset(options={"reset_mask": mask})
+    assert np.all(env.get_state()["market"].step == 1)  # nothing was reset
+    env.reset(options={"reset_mask": [True, False, np.True_]})
+    assert env.get_state()["market"].step.tolist() == [0, 1, 0]
+
+
 # --------------------------------------------------------------- episode structure
 @pytest.mark.parametrize("preset", PRESET_NAMES)
 def test_scalar_terminates_exactly_after_n_steps(preset):
@@ -366,13 +474,16 @@ def test_scalar_info_keys_and_reset_values():
     assert set(INFO_KEYS) <= set(info)
     assert info["mid"] == 100.0 and info["cash"] == 0.0 and info["inventory"] == 0.0
     assert info["wealth"] == 0.0 and info["step"] == 0
-    assert math.isnan(info["bid"]) and math.isnan(info["ask"])
+    # at reset nothing is quoted: bid and ask are the mid, the flags False (no NaN in info)
+    assert info["bid"] == 100.0 and info["ask"] == 100.0
+    assert info["bid_quoted"] is False and info["ask_quoted"] is False
     assert info["bid_filled"] is False and info["ask_filled"] is False
     assert np.array_equal(obs, np.array([1.0, 0.0, 100.0], dtype=np.float32))
     obs, _, _, _, info = env.step(np.array([0.5, 0.5], dtype=np.float32))
     assert set(INFO_KEYS) <= set(info)
     assert isinstance(info["bid_filled"], bool) and isinstance(info["ask_filled"], bool)
     assert info["bid"] == pytest.approx(100.0 - 0.5) and info["ask"] == pytest.approx(100.5)
+    assert info["bid_quoted"] is True and info["ask_quoted"] is True
     assert obs[1] == np.float32(info["inventory"]) and obs[2] == np.float32(info["mid"])
 
 
@@ -491,21 +602,9 @@ def test_autoreset_same_step_obs_and_final_obs():
             assert np.all(obs[:, 0] == np.float32((n - 1) * same_step.config.dt))
 
 
-# BUG (mm_env/vector_env.py, MarketMakingVectorEnv._autoreset_same): under
-# SameStep the native env's info layout differs from Gymnasium's own vector envs for the
-# same id (gym.make_vec(..., vectorization_mode="sync"/"async", vector_kwargs=
-# {"autoreset_mode": SAME_STEP})):
-#   * Gymnasium builds info["final_info"] with VectorEnv._add_info, i.e. a *dict of batched
-#     arrays* with "_key" masks (info["final_info"]["mid"][i]); mm_env returns an object array
-#     of per-env dicts (info["final_info"][i]["mid"]). Code written against Gymnasium
-#     (e.g. info["final_info"]["episode"]) breaks when switching vectorization_mode.
-#   * Gymnasium's top-level info for a sub-env that was just reset is the *reset* info
-#     (consistent with the returned reset obs); mm_env keeps the terminal step's info there
-#     (step == n_steps, mid/cash of the finished episode) next to a reset observation.
-# Proposed fix: in _autoreset_same build final_info as
-#   {key: value, "_" + key: terminated.copy()} for the terminal info's keys, and replace the
-#   top-level entries of the reset sub-envs by the reset values
-#   (self._info(self._state, nan, nan, no, no) merged with np.where(terminated, reset, old)).
+# Under SameStep the native env lays out info as Gymnasium's own vector envs do for the same
+# id: final_info is a dict of batched arrays with "_key" masks, and the top-level info of a
+# sub-env just reset is its reset info (consistent with the returned reset observation).
 def test_autoreset_same_step_info_layout_matches_gymnasium_sync():
     n, m = 3, 2
     native = gym.make_vec(ENV_ID, num_envs=m, vectorization_mode="vector_entry_point",
@@ -536,7 +635,8 @@ def test_autoreset_same_step_info_layout_matches_gymnasium_sync():
     assert np.all(s_info["step"] == 0)
     assert np.all(n_info["step"] == 0)
     assert np.all(n_info["mid"] == native.config.S0)
-    assert np.all(np.isnan(n_info["bid"]))
+    assert np.all(n_info["bid"] == native.config.S0) and not n_info["bid_quoted"].any()
+    assert np.all(n_info["ask"] == native.config.S0) and not n_info["ask_quoted"].any()
 
 
 def test_autoreset_disabled():

@@ -105,7 +105,8 @@ def check_identities(cfg, info, rewards, acts):
         else np.full(bf.shape, cfg.order_size)
     if cfg.size_action:
         np.testing.assert_array_equal(cur["size"], size)
-    qb, qa = ~np.isnan(cur["bid"]), ~np.isnan(cur["ask"])
+    qb, qa = cur["bid_quoted"].astype(bool), cur["ask_quoted"].astype(bool)
+    assert np.isfinite(cur["bid"]).all() and np.isfinite(cur["ask"]).all()
     np.testing.assert_array_equal(qb, prev["inventory"] + size <= cfg.inventory_limit)
     np.testing.assert_array_equal(qa, prev["inventory"] - size >= -cfg.inventory_limit)
     assert not np.any(bf & ~qb) and not np.any(af & ~qa)
@@ -131,7 +132,7 @@ def check_identities(cfg, info, rewards, acts):
                                    atol=1e-9)
     if cfg.tick_size > 0:
         h = cfg.tick_size
-        for px in (cur["bid"][qb], cur["ask"][qa]):
+        for px in (cur["bid"], cur["ask"]):  # would-be quotes are on the grid too
             np.testing.assert_allclose(px / h, np.round(px / h), rtol=0, atol=1e-6)
 
 
@@ -256,7 +257,9 @@ def test_size_action_spaces_and_errors():
     assert action_names(env.config) == ("bid_depth", "ask_depth", "size")
     assert action_names(MarketConfig()) == ("bid_depth", "ask_depth")
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"action is \[bid_depth, ask_depth, size\]"):
+    with pytest.raises(ValueError, match=r"shape \(3,\) of real numbers, \[bid_depth, "
+                       r"ask_depth, size\] \(size_action=True\); got array\(\[1\., 1\.\]\) "
+                       r"of shape \(2,\)"):
         env.step(np.array([1.0, 1.0]))
     with pytest.raises(ValueError, match=r"action size must be a finite number, got size=nan"):
         env.step(np.array([1.0, 1.0, math.nan]))
@@ -311,8 +314,8 @@ def test_base_config_adds_no_info_keys_and_no_observation_columns():
     env = MarketMakingEnv()
     obs, info = env.reset(seed=0)
     assert obs.shape == (3,)
-    assert set(info) == {"mid", "cash", "inventory", "wealth", "bid", "ask", "bid_filled",
-                         "ask_filled", "step"}
+    assert set(info) == {"mid", "cash", "inventory", "wealth", "bid", "ask", "bid_quoted",
+                         "ask_quoted", "bid_filled", "ask_filled", "step"}
     assert env.dynamics.info_keys == () and env.dynamics.features == ()
     assert [c.name for c in env.dynamics.components] == [
         "fixed", "gbm", "constant", "exponential", "poisson"]

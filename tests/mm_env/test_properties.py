@@ -86,8 +86,8 @@ def check_step(cfg, prev, info, action, obs, reward, space):
     db, da = min(max(action[0], lo), hi), min(max(action[1], lo), hi)
     bid_quoted = prev["inventory"] + size <= cfg.inventory_limit
     ask_quoted = prev["inventory"] - size >= -cfg.inventory_limit
-    assert math.isnan(info["bid"]) != bid_quoted
-    assert math.isnan(info["ask"]) != ask_quoted
+    assert info["bid_quoted"] == bid_quoted and math.isfinite(info["bid"])
+    assert info["ask_quoted"] == ask_quoted and math.isfinite(info["ask"])
     bf, af = bool(info["bid_filled"]), bool(info["ask_filled"])
     assert bid_quoted or not bf
     assert ask_quoted or not af

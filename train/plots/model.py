@@ -295,7 +295,9 @@ def simulate_session(config: MarketConfig, policy: object, seed: int | None = 0)
         obs, reward, terminated, truncated, info = env.step(fn(obs[None, :])[0])
         mid[i + 1], inv[i + 1], wealth[i + 1] = info["mid"], info["inventory"], info["wealth"]
         rew[i + 1] = rew[i] + reward
-        bid[i], ask[i] = info["bid"], info["ask"]
+        # a side not quoted is a gap in the plot (info holds its would-be price)
+        bid[i] = info["bid"] if info["bid_quoted"] else np.nan
+        ask[i] = info["ask"] if info["ask_quoted"] else np.nan
         bid_filled[i], ask_filled[i] = info["bid_filled"], info["ask_filled"]
         if terminated or truncated:  # pragma: no cover - the env ends exactly at n_steps
             break
