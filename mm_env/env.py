@@ -39,9 +39,10 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     inventory risk. All parameters live in :class:`mm_env.MarketConfig`; the transition is
     :meth:`mm_env.dynamics.MarketDynamics.step`, shared with the vector env.
 
-    Richer markets (issue #6), each off by default and selected by ``MarketConfig`` fields
-    (equations and units in :mod:`mm_env.rich_dynamics`; presets ``"adverse"``, ``"alpha"``,
-    ``"microstructure"``):
+    Market components (:mod:`mm_env.components`), each off by default and selected by
+    ``MarketConfig`` fields (equations and units in each component's module; presets
+    ``"adverse"``, ``"alpha"``, ``"microstructure"``; more can be registered from user code,
+    ``docs/extending.md``):
 
     - adverse selection: a fill is followed, with probability ``adverse_prob``, by a mid jump
       of ``adverse_jump`` against the market maker (down after a bid fill, up after an ask);
@@ -154,8 +155,9 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Version History
 
     - v0: initial version; ``render_mode="rgb_array"`` added later (dynamics unchanged);
-      the richer market models of issue #6 added later, all off by default (with them off,
-      trajectories are bit-for-bit those of the initial version).
+      the market components added later, all off by default (with them off, trajectories
+      are bit-for-bit those of the initial version); info without NaN (``bid_quoted``,
+      ``ask_quoted``) added later.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}

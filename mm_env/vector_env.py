@@ -30,8 +30,8 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     (whose docstring is the spec); the transition is the same function
     (:meth:`mm_env.dynamics.MarketDynamics.step`) applied to arrays. One generator
     (``self.np_random``) drives all sub-environments: each step draws ``num_envs`` normals and
-    ``2 * num_envs`` uniforms whatever the actions (then, for the richer models of issue #6,
-    the extra draws of :meth:`~mm_env.dynamics.MarketDynamics.draw_noise`, whose number
+    ``2 * num_envs`` uniforms whatever the actions (then the market components'
+    draws of :meth:`~mm_env.dynamics.MarketDynamics.draw_noise`, whose number
     depends only on the config), so two policies run from the same seed see the same market
     (common random numbers). With ``size_action`` the actions have shape ``(num_envs, 3)``.
 
