@@ -268,7 +268,7 @@ def test_cli_plot_errors_exit_2_with_a_message(capsys, tmp_path, argv, message):
 
 
 @pytest.mark.parametrize("preset", ["adverse", "alpha", "microstructure"])
-def test_mid_paths_of_richer_markets_come_from_the_env(preset):
+def test_mid_paths_of_markets_with_components_come_from_the_env(preset):
     config = MarketConfig.preset(preset)
     fig = plots.mid_price_paths(config, n_paths=4, rng=np.random.default_rng(0))
     lines = fig.axes[0].get_lines()
