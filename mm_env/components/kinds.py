@@ -58,6 +58,10 @@ class MidProcess(Component):
         super().__init__(config)
         self.drift = 0.0
         """The deterministic part of the move per step [mid units] (after compensations)."""
+        self.log_price = self.multiplicative or config.mid_model == "gbm"
+        """Whether the mid's state variable is ``ln S`` (a multiplicative process, or any mid
+        under ``mid_model="gbm"``): the mid is then positive and its increments are log
+        returns."""
 
     def compensate(self, amount: float) -> None:
         """Subtract a shock's expected contribution from the drift of every step."""
@@ -77,11 +81,11 @@ class MidProcess(Component):
 
     def increment(self, ops: Any, mid: Any, new_mid: Any) -> Any:
         """The step's increment of the state variable ``x`` (``ln S`` or ``S``)."""
-        return ops.log(new_mid / mid) if self.config.mid_model == "gbm" else new_mid - mid
+        return ops.log(new_mid / mid) if self.log_price else new_mid - mid
 
     def mid_bounds(self) -> tuple[float, float]:
         """The mid's observation bounds."""
-        return (0.0 if self.config.mid_model == "gbm" else -math.inf, math.inf)
+        return (0.0 if self.log_price else -math.inf, math.inf)
 
     def observation_scale(self) -> tuple[float, float]:
         """``(offset, scale)`` of the mid for the fixed observation scaling."""

@@ -38,6 +38,10 @@ def test_the_page_registers_a_process_used_by_both_envs_and_the_harness(doc):
     assert "heston" in mm_env.components.mid_model_names()
     market = doc["market"]
     assert type(doc["env"].dynamics.mid).__name__ == "HestonMid"
+    # the geometric mid's bounds and log increments come from MidProcess
+    assert doc["env"].observation_space.low[2] == 0.0
+    mid = doc["env"].dynamics.mid
+    assert mid.increment(mm_env.ops.ScalarOps, 100.0, 110.0) == math.log(1.1)
     assert doc["final"].step.tolist() == [market.n_steps] * 2000
     assert np.isfinite(doc["table"].count("\n")) and "as" in doc["table"]
     # one new class and one registration: no file of the package names it

@@ -33,9 +33,8 @@ class OrnsteinUhlenbeckMid(MidProcess):
     def __init__(self, config: MarketConfig) -> None:
         super().__init__(config)
         dt = config.dt
-        self.log_space = config.mid_model == "gbm"
         self.decay = math.exp(-config.ou_rate * dt)
-        self.level = math.log(config.ou_level) if self.log_space else config.ou_level
+        self.level = math.log(config.ou_level) if self.log_price else config.ou_level
         self.vol = config.sigma * math.sqrt(
             -math.expm1(-2.0 * config.ou_rate * dt) / (2.0 * config.ou_rate)
         )
@@ -45,7 +44,7 @@ class OrnsteinUhlenbeckMid(MidProcess):
         return self.drift + self.vol * z
 
     def advance_mid(self, ops: Any, state: MarketState, move: Any, step: Any) -> Any:
-        if self.log_space:
+        if self.log_price:
             x = ops.log(state.mid)
             return ops.exp(self.level + (x - self.level) * self.decay + move)
         return self.level + (state.mid - self.level) * self.decay + move
