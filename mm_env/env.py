@@ -22,8 +22,8 @@ from mm_env.spaces import (
 )
 from mm_env.state import MarketState, StepResult
 
-_NOISE_BLOCK = 4096
-_isfinite = math.isfinite  # steps of random numbers drawn per generator call
+_NOISE_BLOCK = 4096  # steps of random numbers drawn per generator call
+_isfinite = math.isfinite
 
 
 class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -179,7 +179,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self.render_mode = render_mode
         self.dynamics = MarketDynamics(self.config)
         self._reward = get_reward(self.config.reward)
-        self.observation_space = observation_space(self.config)
+        self.observation_space = observation_space(self.config, self.dynamics)
         self.action_space = action_space(self.config)
         self._state: MarketState | None = None
         self._last: StepResult | None = None
@@ -309,11 +309,12 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._u = self.np_random.random(2 * n).tolist()
         self._noise_pos = 0
         extra = self.dynamics.draw_noise(self.np_random, (n,))
-        names = list(extra)
-        columns = [extra[name].tolist() for name in names]
-        self._noise = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-        if not names:
-            self._noise = [{}] * n
+        if extra:
+            names = list(extra)
+            rows = zip(*(extra[name].tolist() for name in names), strict=True)
+            self._noise = [dict(zip(names, row, strict=True)) for row in rows]
+        else:
+            self._noise = [{}] * n  # the base model draws nothing more (never mutated)
 
     def _observation(self) -> np.ndarray:
         s = self._state

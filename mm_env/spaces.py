@@ -27,11 +27,11 @@ def action_names(config: MarketConfig) -> tuple[str, ...]:
     return ACTION_NAMES + (("size",) if config.size_action else ())
 
 
-def observation_space(config: MarketConfig) -> spaces.Box:
+def observation_space(config: MarketConfig, dynamics: MarketDynamics | None = None) -> spaces.Box:
     """``[time_remaining, inventory, mid, *obs_extras]`` in raw units (sessions, shares, price,
     then each feature's units), float32, with the bounds the mid process and the observation
-    features declare."""
-    low, high = MarketDynamics(config).observation_bounds()
+    features declare (``dynamics``: the market already composed from ``config``, if any)."""
+    low, high = (MarketDynamics(config) if dynamics is None else dynamics).observation_bounds()
     return spaces.Box(
         low=np.array(low, dtype=np.float32), high=np.array(high, dtype=np.float32),
         dtype=np.float32,

@@ -80,7 +80,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.autoreset_mode = mode
         self.dynamics = MarketDynamics(self.config)
         self._reward = get_reward(self.config.reward)
-        self.single_observation_space = observation_space(self.config)
+        self.single_observation_space = observation_space(self.config, self.dynamics)
         self.single_action_space = action_space(self.config)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
