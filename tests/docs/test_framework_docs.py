@@ -62,6 +62,13 @@ FRAMEWORKS = ("Gymnasium wrappers", "Stable-Baselines3", "CleanRL", "TorchRL",
               "Ray RLlib and Ray Tune")
 
 
+def test_the_guide_covers_tianshou_and_skrl():
+    sections = {s.split(": ")[1] for s, _ in blocks("python", (DOC,))}
+    assert {"Tianshou", "skrl"} <= sections, sections
+    skrl_code = next(code for s, code in blocks("python", (DOC,)) if s.endswith(": skrl"))
+    assert 'autoreset_mode="SameStep"' in skrl_code
+
+
 def test_the_readme_has_a_section_per_framework():
     headings = re.findall(r"^### (.+)$", README.read_text(encoding="utf-8"), re.MULTILINE)
     assert all(name in headings for name in FRAMEWORKS), headings
@@ -72,7 +79,7 @@ def _needs_ray(code: str) -> bool:
 
 
 # the Ray RLlib snippets run where the ray extra is (.venv-ray in scripts/test.sh)
-SNIPPETS = [pytest.param(section, code, id=f"{i}-{section.split(':')[0]}",
+SNIPPETS = [pytest.param(section, code, id=f"{i}-{section.replace(': ', '-').replace(' ', '_')}",
                          marks=[pytest.mark.ray] if _needs_ray(code) else [])
             for i, (section, code) in enumerate(PYTHON)]
 
