@@ -129,7 +129,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
     ``step``. Only when their feature is on: ``signal`` (the true alpha),
     ``fees`` (paid this step), ``liquidation_cost`` (at the last step), ``arrivals_buy`` and
     ``arrivals_sell`` (market orders this step, when arrivals are counted: Hawkes or
-    ``flow_imbalance``), ``size`` (the quote size; NaN at reset).
+    ``flow_imbalance``), ``size`` (the quote size; ``order_size`` at reset).
 
     ## Arguments
 

@@ -323,13 +323,15 @@ def test_base_config_adds_no_info_keys_and_no_observation_columns():
 
 @pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
 def test_autoreset_with_component_state(mode):
-    """Reset sub-envs restart from a fresh component state: step 0, reset info extras (0 / NaN
-    for per-step values), and under SameStep the final info keeps the terminal extras."""
+    """Reset sub-envs restart from a fresh component state: step 0, reset info extras (0 for
+    per-step values, order_size for the quoted size), and under SameStep the final info keeps
+    the terminal extras."""
     n, m = 4, 3
     env = MarketMakingVectorEnv(m, autoreset_mode=mode, preset="microstructure", n_steps=n,
                                 T=0.02, size_action=True, signal_std=3.0, obs_extras=("signal",))
     _, info0 = env.reset(seed=2)
-    assert np.all(np.isnan(info0["size"])) and np.all(info0["fees"] == 0)
+    size0 = env.config.order_size
+    assert np.all(info0["size"] == size0) and np.all(info0["fees"] == 0)
     act = np.tile([0.0, 0.0, 2.0], (m, 1))
     for _ in range(n):
         obs, _, term, _, info = env.step(act)
@@ -337,13 +339,13 @@ def test_autoreset_with_component_state(mode):
     if mode == "SameStep":
         final = info["final_info"]
         assert np.all(final["liquidation_cost"] >= 0) and np.all(final["size"] == 2.0)
-        assert np.all(info["step"] == 0) and np.all(np.isnan(info["size"]))
+        assert np.all(info["step"] == 0) and np.all(info["size"] == size0)
         assert np.all(info["fees"] == 0.0) and np.all(info["liquidation_cost"] == 0.0)
         np.testing.assert_array_equal(obs[:, 3], info["signal"].astype(np.float32))
     else:
         obs, rew, term, _, info = env.step(act)
         assert np.all(rew == 0) and not term.any() and np.all(info["step"] == 0)
-        assert np.all(np.isnan(info["size"])) and np.all(info["arrivals_buy"] == 0)
+        assert np.all(info["size"] == size0) and np.all(info["arrivals_buy"] == 0)
     assert np.all(obs[:, 0] == np.float32(env.config.T))
 
 

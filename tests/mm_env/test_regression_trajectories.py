@@ -10,7 +10,8 @@ which ``MM_ENV_REGRESSION_EXACT=1`` asserts).
 The fixture predates the ``bid_quoted``/``ask_quoted`` info flags, when a side not quoted (and
 both sides at reset) had a NaN price: where the pinned ``bid``/``ask`` is NaN the replayed flag
 must be False (the price is then the would-be quote, or the mid at reset, and is not compared);
-everywhere else the flag must be True and the price must match as before.
+everywhere else the flag must be True and the price must match as before. Likewise the
+quoted ``size`` (with ``size_action``) was NaN at reset and is now ``order_size`` there.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.fixtures.regression import FIXTURE, record
+from tests.fixtures.regression import FIXTURE, markets, record
 
 EXACT = os.environ.get("MM_ENV_REGRESSION_EXACT") == "1"
 
@@ -37,6 +38,7 @@ def replayed() -> dict[str, np.ndarray]:
 
 
 QUOTED = {"bid": "bid_quoted", "ask": "ask_quoted"}
+
 
 
 def _is_flag(key: str) -> bool:
@@ -66,6 +68,12 @@ def test_trajectories_match_the_fixture(pinned, replayed, what):
             np.testing.assert_array_equal(quoted, (~not_quoted).astype(float), err_msg=key)
             assert np.isfinite(got).all(), key
             got, want = got[~not_quoted], want[~not_quoted]
+        if name == "size":
+            at_reset = np.isnan(want)
+            assert np.isfinite(got).all(), key
+            order_size = markets()[key.split("/")[0]].order_size
+            np.testing.assert_array_equal(got[at_reset], order_size, err_msg=key)
+            got, want = got[~at_reset], want[~at_reset]
         discrete = name in ("inventory", "bid_filled", "ask_filled", "step")
         if EXACT or discrete:
             np.testing.assert_array_equal(got, want, err_msg=key)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from mm_env.components.kinds import QuoteSize
@@ -13,7 +12,8 @@ if TYPE_CHECKING:
 
 
 class SizeAction(QuoteSize):
-    """``size_action=True``; ``info["size"]``: the size quoted this step (NaN at reset)."""
+    """``size_action=True``; ``info["size"]``: the size quoted this step (``order_size`` at
+    reset, before any quote, so that info stays finite)."""
 
     name = "action"
     params = ("order_size", "max_order_size", "size_action")
@@ -32,4 +32,4 @@ class SizeAction(QuoteSize):
         return size
 
     def reset_info(self) -> dict[str, Any]:
-        return {"size": math.nan}
+        return {"size": self.config.order_size}
