@@ -46,33 +46,41 @@ class CompetitionConfig:
     """
 
     n_makers: int = param(
-        2, doc="number of competing market makers", low=1, high=MAX_MAKERS,
+        2,
+        doc="number of competing market makers",
+        low=1,
+        high=MAX_MAKERS,
         high_why="the maker axis of the batched arrays stays small",
     )
     market: MarketConfig = param(  # noqa: RUF009 (param returns a dataclasses.field)
-        _NO_DEFAULT, kind="any", doc="the single-asset market the makers quote on",
+        _NO_DEFAULT,
+        kind="any",
+        doc="the single-asset market the makers quote on",
         allowed="a MarketConfig without size_action",
     )
     inventory_limits: tuple[float, ...] | None = param(
-        None, kind="any", doc="|inventory| bound of each maker (None: market.inventory_limit "
-                              "for every maker)",
-        units="shares", allowed="None or n_makers values, each an allowed inventory_limit",
+        None,
+        kind="any",
+        doc="|inventory| bound of each maker (None: market.inventory_limit for every maker)",
+        units="shares",
+        allowed="None or n_makers values, each an allowed inventory_limit",
     )
     rewards: tuple[str, ...] | None = param(
-        None, kind="any", doc="reward name of each maker (None: market.reward for every maker)",
+        None,
+        kind="any",
+        doc="reward name of each maker (None: market.reward for every maker)",
         allowed="None or n_makers registered reward names",
     )
     full_information: bool = param(
-        False, doc="append the other makers' inventories and last quoted depths to each "
-                   "maker's observation",
+        False,
+        doc="append the other makers' inventories and last quoted depths to each "
+        "maker's observation",
     )
 
     def __post_init__(self) -> None:
         check_fields(self)
         if not isinstance(self.market, MarketConfig):
-            raise ValueError(
-                f"market must be a MarketConfig, got {type(self.market).__name__}"
-            )
+            raise ValueError(f"market must be a MarketConfig, got {type(self.market).__name__}")
         if self.market.size_action:
             raise ValueError(
                 "size_action=True is not supported by the competition env (every maker quotes "
@@ -87,9 +95,7 @@ class CompetitionConfig:
             allowed = available_rewards()
             for j, name in enumerate(names):
                 if not isinstance(name, str) or name not in allowed:
-                    raise ValueError(
-                        f"rewards[{j}] must be one of {allowed}, got {name!r}"
-                    )
+                    raise ValueError(f"rewards[{j}] must be one of {allowed}, got {name!r}")
             object.__setattr__(self, "rewards", tuple(str(n) for n in names))
 
     def _per_maker(self, field: str, values: Any) -> tuple[Any, ...]:
@@ -148,6 +154,7 @@ def build_config(
     """
     overrides = dict(overrides or {})
     base: CompetitionConfig | None = None
+    market_config: MarketConfig | None = None
     if isinstance(config, CompetitionConfig):
         if preset is not None:
             raise ValueError(
@@ -155,9 +162,9 @@ def build_config(
                 "pass overrides as keywords instead"
             )
         base, market_config = config, config.market
-    elif config is None or isinstance(config, MarketConfig):
+    elif isinstance(config, MarketConfig):
         market_config = config
-    else:
+    elif config is not None:
         raise ValueError(
             "config must be a CompetitionConfig, a MarketConfig or None, got "
             f"{type(config).__name__}"
@@ -193,4 +200,3 @@ def _take_per_maker(overrides: dict[str, Any], name: str) -> tuple[Any, ...] | N
         del overrides[name]
         return tuple(value)
     return None
-

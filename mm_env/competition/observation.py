@@ -49,8 +49,9 @@ class CompetitionObserver:
         self.width = self.base_width + (3 * (n - 1) if self.full_information else 0)
         self._observers = market.observers
         # others[j]: the other makers of maker j, in maker order
-        self.others = np.array([[k for k in range(n) if k != j] for j in range(n)],
-                               dtype=np.int64).reshape(n, n - 1)
+        self.others = np.array(
+            [[k for k in range(n) if k != j] for j in range(n)], dtype=np.int64
+        ).reshape(n, n - 1)
         tick = c.tick_size
         self._depth_lo = c.min_depth - tick
         self._depth_hi = c.max_depth + 2.0 * tick
@@ -63,8 +64,8 @@ class CompetitionObserver:
         low[:, 1], high[:, 1] = -limits, limits
         if self.full_information:
             low[:, b::3], high[:, b::3] = -limits[self.others], limits[self.others]
-            low[:, b + 1::3] = low[:, b + 2::3] = self._depth_lo
-            high[:, b + 1::3] = high[:, b + 2::3] = self._depth_hi
+            low[:, b + 1 :: 3] = low[:, b + 2 :: 3] = self._depth_lo
+            high[:, b + 1 :: 3] = high[:, b + 2 :: 3] = self._depth_hi
         self.low = low.astype(np.float32)
         """Lower bounds, ``(N, obs_dim)``."""
         self.high = high.astype(np.float32)
@@ -79,8 +80,7 @@ class CompetitionObserver:
     def shared_observation_space(self) -> spaces.Box:
         """One box that holds every maker's observation (the elementwise widest bounds): the
         space of a row when games and makers are flattened into one batch."""
-        return spaces.Box(low=self.low.min(axis=0), high=self.high.max(axis=0),
-                          dtype=np.float32)
+        return spaces.Box(low=self.low.min(axis=0), high=self.high.max(axis=0), dtype=np.float32)
 
     def observe(self, state: CompetitionState) -> np.ndarray:
         """The observations of every maker of every game, ``(games, N, obs_dim)`` float32."""
@@ -97,6 +97,6 @@ class CompetitionObserver:
             b, others = self.base_width, self.others
             lo, hi = self._depth_lo, self._depth_hi
             obs[:, :, b::3] = state.inventory[:, others]
-            obs[:, :, b + 1::3] = np.minimum(np.maximum(state.bid_depth, lo), hi)[:, others]
-            obs[:, :, b + 2::3] = np.minimum(np.maximum(state.ask_depth, lo), hi)[:, others]
+            obs[:, :, b + 1 :: 3] = np.minimum(np.maximum(state.bid_depth, lo), hi)[:, others]
+            obs[:, :, b + 2 :: 3] = np.minimum(np.maximum(state.ask_depth, lo), hi)[:, others]
         return obs

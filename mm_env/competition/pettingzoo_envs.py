@@ -17,6 +17,7 @@ from mm_env.competition.dynamics import CompetitionDynamics, CompetitionState, C
 from mm_env.competition.observation import CompetitionObserver
 from mm_env.competition.vector_env import INFO_KEYS, check_actions, check_snapshot
 from mm_env.env import check_seed
+from mm_env.spaces import as_action
 
 __all__ = ["CompetitionParallelEnv", "env", "parallel_env"]
 
@@ -108,8 +109,11 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
     - v0: initial version.
     """
 
-    metadata: dict[str, Any] = {"name": "mm_competition_v0", "render_modes": [],
-                                "is_parallelizable": True}
+    metadata: dict[str, Any] = {
+        "name": "mm_competition_v0",
+        "render_modes": [],
+        "is_parallelizable": True,
+    }
 
     def __init__(
         self,
@@ -122,17 +126,24 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
         **overrides: Any,
     ) -> None:
         if render_mode is not None:
-            raise ValueError(f"render_mode must be None for the competition env, got "
-                             f"{render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None for the competition env, got {render_mode!r}"
+            )
         self.render_mode = None
-        self.config = build_config(config, n_makers=n_makers, preset=preset,
-                                   full_information=full_information, overrides=overrides)
+        self.config = build_config(
+            config,
+            n_makers=n_makers,
+            preset=preset,
+            full_information=full_information,
+            overrides=overrides,
+        )
         self.dynamics = CompetitionDynamics(self.config)
         self.observer = CompetitionObserver(self.dynamics)
         self.possible_agents = list(self.config.agents)
         self.agents: list[str] = []
-        self.observation_spaces = dict(zip(self.possible_agents,
-                                           self.observer.observation_spaces, strict=True))
+        self.observation_spaces = dict(
+            zip(self.possible_agents, self.observer.observation_spaces, strict=True)
+        )
         self.action_spaces = {
             a: copy.deepcopy(self.observer.action_space) for a in self.possible_agents
         }
@@ -166,8 +177,13 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
         self.agents = list(self.possible_agents)
         return self._observations(), self._infos()
 
-    def step(self, actions: dict[str, Any]) -> tuple[
-        dict[str, np.ndarray], dict[str, float], dict[str, bool], dict[str, bool],
+    def step(
+        self, actions: dict[str, Any]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
         dict[str, dict[str, Any]],
     ]:
         if self._state is None:
@@ -179,8 +195,8 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
             raise ValueError(
                 f"actions must be a dict with one action per agent {self.agents}, got {got}"
             )
-        acts = check_actions([[actions[a] for a in self.possible_agents]], 1,
-                             self.config.n_makers)
+        rows = [_agent_action(a, actions[a]) for a in self.possible_agents]
+        acts = check_actions([rows], 1, self.config.n_makers)
         noise = self.dynamics.draw_noise(self.np_random, 1)
         result = self.dynamics.step(self._state, acts[:, :, 0], acts[:, :, 1], noise)
         rewards = self.dynamics.rewards(result)[0].tolist()
@@ -217,10 +233,15 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
         """A snapshot of everything the next steps depend on (the game's state, the last
         step, the live agents, the generator's state): a picklable dict; :meth:`set_state`
         on an env of the same config continues exactly as this one would."""
-        return copy.deepcopy({
-            "config": self.config, "market": self._state, "last": self._last,
-            "agents": self.agents, "rng": self.np_random.bit_generator.state,
-        })
+        return copy.deepcopy(
+            {
+                "config": self.config,
+                "market": self._state,
+                "last": self._last,
+                "agents": self.agents,
+                "rng": self.np_random.bit_generator.state,
+            }
+        )
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another game)."""
@@ -246,23 +267,47 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
         last = self._last
         mid = s.mid[0]
         columns: dict[str, Any] = {
-            "mid": np.full(self.config.n_makers, mid), "cash": s.cash[0],
-            "inventory": s.inventory[0], "wealth": s.wealth[0],
+            "mid": np.full(self.config.n_makers, mid),
+            "cash": s.cash[0],
+            "inventory": s.inventory[0],
+            "wealth": s.wealth[0],
         }
         if last is None:
             no = np.zeros(self.config.n_makers, dtype=bool)
-            columns.update(bid=columns["mid"], ask=columns["mid"], bid_quoted=no,
-                           ask_quoted=no, bid_filled=no, ask_filled=no)
+            columns.update(
+                bid=columns["mid"],
+                ask=columns["mid"],
+                bid_quoted=no,
+                ask_quoted=no,
+                bid_filled=no,
+                ask_filled=no,
+            )
         else:
-            columns.update(bid=last.bid[0], ask=last.ask[0], bid_quoted=last.bid_quoted[0],
-                           ask_quoted=last.ask_quoted[0], bid_filled=last.bid_filled[0],
-                           ask_filled=last.ask_filled[0])
+            columns.update(
+                bid=last.bid[0],
+                ask=last.ask[0],
+                bid_quoted=last.bid_quoted[0],
+                ask_quoted=last.ask_quoted[0],
+                bid_filled=last.bid_filled[0],
+                ask_filled=last.ask_filled[0],
+            )
         columns["step"] = np.full(self.config.n_makers, s.step[0])
         columns.update({k: v[0] for k, v in self.dynamics.info_extras(last, s).items()})
-        values = {key: columns[key].tolist() for key in (*INFO_KEYS, *self.dynamics.market
-                                                          .info_keys)}
-        return {a: {key: v[j] for key, v in values.items()} for j, a in
-                enumerate(self.possible_agents)}
+        values = {
+            key: columns[key].tolist() for key in (*INFO_KEYS, *self.dynamics.market.info_keys)
+        }
+        return {
+            a: {key: v[j] for key, v in values.items()} for j, a in enumerate(self.possible_agents)
+        }
+
+
+def _agent_action(agent: str, action: Any) -> list[float]:
+    """One agent's action as ``[bid_depth, ask_depth]`` floats (ValueError naming the agent
+    and the expected shape otherwise; finiteness is checked with the batch)."""
+    try:
+        return as_action(action, 2)
+    except ValueError as exc:
+        raise ValueError(f"{agent}: {exc}") from None
 
 
 def parallel_env(**kwargs: Any) -> CompetitionParallelEnv:

@@ -25,23 +25,38 @@ __all__ = ["CompetitionVectorEnv", "check_actions"]
 _MODES = {m.value: m for m in AutoresetMode}
 _SEED_RULE = "seed must be a non-negative integer (int or numpy integer) or None"
 #: The keys of every info, in this order, then the market components' info keys.
-INFO_KEYS = ("mid", "cash", "inventory", "wealth", "bid", "ask", "bid_quoted", "ask_quoted",
-             "bid_filled", "ask_filled", "step")
+INFO_KEYS = (
+    "mid",
+    "cash",
+    "inventory",
+    "wealth",
+    "bid",
+    "ask",
+    "bid_quoted",
+    "ask_quoted",
+    "bid_filled",
+    "ask_filled",
+    "step",
+)
 
 
 def check_actions(actions: Any, games: int, n_makers: int) -> np.ndarray:
     """``actions`` as a float64 array ``(games, n_makers, 2)`` of finite depths, or
     ValueError naming the expected shape or the first bad action."""
-    expected = (f"actions must be real numbers of shape ({games}, {n_makers}, 2) = "
-                "(games, makers, [bid_depth, ask_depth])")
+    expected = (
+        f"actions must be real numbers of shape ({games}, {n_makers}, 2) = "
+        "(games, makers, [bid_depth, ask_depth])"
+    )
     try:
         with np.errstate(all="ignore"):
             arr = np.asarray(actions)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{expected}; got an object that is not an array ({exc})") from None
     if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{expected}; got dtype {arr.dtype} (bool, complex, string and object "
-                         "actions are refused)")
+        raise ValueError(
+            f"{expected}; got dtype {arr.dtype} (bool, complex, string and object "
+            "actions are refused)"
+        )
     if arr.shape != (games, n_makers, 2):
         raise ValueError(f"{expected}; got shape {arr.shape}")
     with np.errstate(all="ignore"):
@@ -108,16 +123,24 @@ class CompetitionVectorEnv:
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         **overrides: Any,
     ) -> None:
-        if (isinstance(num_games, bool) or not isinstance(num_games, (int, np.integer))
-                or num_games < 1):
+        if (
+            isinstance(num_games, bool)
+            or not isinstance(num_games, (int, np.integer))
+            or num_games < 1
+        ):
             raise ValueError(f"num_games must be an integer >= 1, got {num_games!r}")
         mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
         if not isinstance(mode, AutoresetMode):
             raise ValueError(
                 f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
             )
-        self.config = build_config(config, n_makers=n_makers, preset=preset,
-                                   full_information=full_information, overrides=overrides)
+        self.config = build_config(
+            config,
+            n_makers=n_makers,
+            preset=preset,
+            full_information=full_information,
+            overrides=overrides,
+        )
         self.num_games = int(num_games)
         self.n_makers = self.config.n_makers
         self.autoreset_mode = mode
@@ -132,12 +155,12 @@ class CompetitionVectorEnv:
         self.action_space = spaces.Box(
             low=float(self.single_action_space.low[0]),
             high=float(self.single_action_space.high[0]),
-            shape=(self.num_games, self.n_makers, 2), dtype=np.float32,
+            shape=(self.num_games, self.n_makers, 2),
+            dtype=np.float32,
         )
         self.observation_space = spaces.Box(
             low=np.broadcast_to(self.observer.low, (self.num_games, *self.observer.low.shape)),
-            high=np.broadcast_to(self.observer.high,
-                                 (self.num_games, *self.observer.high.shape)),
+            high=np.broadcast_to(self.observer.high, (self.num_games, *self.observer.high.shape)),
             dtype=np.float32,
         )
         self._np_random: np.random.Generator | None = None
@@ -211,8 +234,9 @@ class CompetitionVectorEnv:
             info = _merge_info(terminated, self._reset_info(state), info)
             mask = terminated.copy()
             mask.flags.writeable = False
-            info.update(final_obs=final_obs, _final_obs=mask, final_info=final_info,
-                        _final_info=mask)
+            info.update(
+                final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
+            )
         self._state = state
         return obs, rewards, terminated, np.zeros(self.num_games, dtype=bool), info
 
@@ -233,10 +257,15 @@ class CompetitionVectorEnv:
         """A picklable snapshot (config, every game's state, pending resets, the generator's
         state); :meth:`set_state` on an env of the same config and ``num_games`` continues
         exactly as this one would."""
-        return copy.deepcopy({
-            "config": self.config, "num_games": self.num_games, "market": self._state,
-            "needs_reset": self._needs_reset, "rng": self.np_random.bit_generator.state,
-        })
+        return copy.deepcopy(
+            {
+                "config": self.config,
+                "num_games": self.num_games,
+                "market": self._state,
+                "needs_reset": self._needs_reset,
+                "rng": self.np_random.bit_generator.state,
+            }
+        )
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another game)."""
@@ -265,25 +294,42 @@ class CompetitionVectorEnv:
         shape = state.cash.shape
         mid = np.broadcast_to(state.mid[:, None], shape)
         no = np.zeros(shape, dtype=bool)
-        return _freeze({
-            "mid": mid, "cash": state.cash, "inventory": state.inventory,
-            "wealth": state.wealth, "bid": mid, "ask": mid, "bid_quoted": no,
-            "ask_quoted": no, "bid_filled": no, "ask_filled": no,
-            "step": np.broadcast_to(state.step[:, None], shape),
-            **self.dynamics.info_extras(None, state),
-        })
+        return _freeze(
+            {
+                "mid": mid,
+                "cash": state.cash,
+                "inventory": state.inventory,
+                "wealth": state.wealth,
+                "bid": mid,
+                "ask": mid,
+                "bid_quoted": no,
+                "ask_quoted": no,
+                "bid_filled": no,
+                "ask_filled": no,
+                "step": np.broadcast_to(state.step[:, None], shape),
+                **self.dynamics.info_extras(None, state),
+            }
+        )
 
     def _step_info(self, result: CompetitionStep) -> dict[str, Any]:
         s = result.state
         shape = s.cash.shape
-        return _freeze({
-            "mid": np.broadcast_to(s.mid[:, None], shape), "cash": s.cash,
-            "inventory": s.inventory, "wealth": s.wealth, "bid": result.bid,
-            "ask": result.ask, "bid_quoted": result.bid_quoted,
-            "ask_quoted": result.ask_quoted, "bid_filled": result.bid_filled,
-            "ask_filled": result.ask_filled, "step": np.broadcast_to(s.step[:, None], shape),
-            **self.dynamics.info_extras(result, s),
-        })
+        return _freeze(
+            {
+                "mid": np.broadcast_to(s.mid[:, None], shape),
+                "cash": s.cash,
+                "inventory": s.inventory,
+                "wealth": s.wealth,
+                "bid": result.bid,
+                "ask": result.ask,
+                "bid_quoted": result.bid_quoted,
+                "ask_quoted": result.ask_quoted,
+                "bid_filled": result.bid_filled,
+                "ask_filled": result.ask_filled,
+                "step": np.broadcast_to(s.step[:, None], shape),
+                **self.dynamics.info_extras(result, s),
+            }
+        )
 
 
 def _freeze(info: dict[str, Any]) -> dict[str, Any]:
@@ -297,8 +343,7 @@ def _freeze(info: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _merge_info(mask: np.ndarray, fresh: dict[str, Any], info: dict[str, Any]
-                ) -> dict[str, Any]:
+def _merge_info(mask: np.ndarray, fresh: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     """``fresh`` where ``mask`` (per game) else ``info``, key by key."""
     col = mask[:, None]
     return _freeze({key: np.where(col, fresh[key], value) for key, value in info.items()})
