@@ -1,0 +1,288 @@
+"""The native numpy-batched multi-asset vector environment."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from mm_env.env import _check_snapshot, check_seed
+from mm_env.multi_asset.config import MultiAssetConfig
+from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState
+from mm_env.multi_asset.env import resolve_multi_config
+from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
+from mm_env.vector_env import _MODES, _SEED_RULE, MarketMakingVectorEnv
+
+_check_reset_mask = MarketMakingVectorEnv._check_reset_mask  # the single-asset rule, reused
+
+
+def where_state(mask: np.ndarray, new: MultiAssetState, old: MultiAssetState) -> MultiAssetState:
+    """Per sub-env: ``new`` where ``mask`` (shape ``(num_envs,)``) else ``old``."""
+    per_asset = mask[:, None]
+    return MultiAssetState(
+        step=np.where(mask, new.step, old.step),
+        mid=np.where(per_asset, new.mid, old.mid),
+        cash=np.where(per_asset, new.cash, old.cash),
+        inventory=np.where(per_asset, new.inventory, old.inventory),
+        wealth=np.where(mask, new.wealth, old.wealth),
+    )
+
+
+class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+    """``num_envs`` independent multi-asset market makers stepped together in numpy.
+
+    The model, spaces, rewards and info keys are those of
+    :class:`mm_env.multi_asset.MultiAssetMarketMakingEnv` (whose docstring is the spec); the
+    transition is the same function (:meth:`~mm_env.multi_asset.dynamics.MultiAssetDynamics.step`)
+    on arrays of shape ``(num_envs, n)``. One generator (``self.np_random``) drives all
+    sub-envs: each step draws ``num_envs x n`` normals and ``2 x num_envs x n`` uniforms
+    whatever the actions, so two policies run from the same seed face the same market
+    (common random numbers); with ``n = 1`` these are the draws of
+    :class:`mm_env.MarketMakingVectorEnv`, and its trajectories are reproduced to the bit.
+
+    Actions: shape ``(num_envs, 2n)``, ``[bid_1, ask_1, ..., bid_n, ask_n]`` per row.
+    Observations: ``(num_envs, 1 + 2n)``. Info: per-asset keys as ``(num_envs, n)`` arrays,
+    ``cash``, ``wealth`` and ``step`` as ``(num_envs,)``, each with its Gymnasium ``"_key"``
+    mask (all True); every array read-only.
+
+    Autoreset: ``autoreset_mode`` is ``"NextStep"`` (default: the step after a termination
+    resets that sub-env and returns its first observation with reward 0), ``"SameStep"``
+    (the terminating step already returns the reset observation; the last observation and
+    info are in ``info["final_obs"]`` / ``info["final_info"]``), or ``"Disabled"`` (call
+    ``reset(options={"reset_mask": m})``).
+
+    Arguments: ``MultiAssetMarketMakingVectorEnv(num_envs, config=None, *, preset=None,
+    autoreset_mode="NextStep", render_mode=None, **overrides)``.
+    """
+
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: MultiAssetConfig | None = None,
+        *,
+        preset: str | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
+        mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
+        if not isinstance(mode, AutoresetMode):
+            raise ValueError(
+                f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
+            )
+        self.config = resolve_multi_config(config, preset, overrides)
+        self.num_envs = int(num_envs)
+        self.n_assets = self.config.n_assets
+        self.render_mode = None
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.autoreset_mode = mode
+        self.dynamics = MultiAssetDynamics(self.config)
+        self.single_observation_space = observation_space(self.config, self.dynamics)
+        self.single_action_space = action_space(self.config)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._state: MultiAssetState | None = None
+        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        self._all = np.ones(self.num_envs, dtype=bool)
+        self._all.flags.writeable = False
+        self._shape = (self.num_envs, self.n_assets)
+        self._uniform_shape = (2, self.num_envs, self.n_assets)
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        seed = check_seed(seed, _SEED_RULE)
+        mask = None if options is None else options.get("reset_mask")
+        if mask is not None:
+            mask = _check_reset_mask(self, mask)  # type: ignore[arg-type]
+        super().reset(seed=seed)
+        fresh = self.dynamics.initial_state(self.num_envs)
+        if mask is None or self._state is None:
+            self._state = fresh
+            self._needs_reset[:] = False
+        else:
+            self._state = where_state(mask, fresh, self._state)
+            self._needs_reset[mask] = False
+        s = self._state
+        no = np.zeros(self._shape, dtype=bool)
+        # at reset nothing is quoted: bid and ask are the mid, their flags False
+        return self._observation(s), self._info(s, s.mid, s.mid, no, no, no, no)
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        acts = as_multi_batch_action(actions, self.num_envs, self.n_assets)
+        rng = self.np_random
+        z = self.dynamics.correlate(rng.standard_normal(self._shape))
+        u = rng.random(self._uniform_shape)
+        depths = acts.reshape(self.num_envs, self.n_assets, 2)
+        result = self.dynamics.step(self._state, depths[:, :, 0], depths[:, :, 1], z, u[0], u[1])
+        reward = np.asarray(result.reward, dtype=np.float64)
+        terminated = result.terminated
+        state = result.state
+        info = self._info(
+            state,
+            result.bid,
+            result.ask,
+            result.bid_quoted,
+            result.ask_quoted,
+            result.bid_filled,
+            result.ask_filled,
+        )
+        mode = self.autoreset_mode
+        if mode is AutoresetMode.NEXT_STEP:
+            if self._needs_reset.any():
+                state, reward, terminated, info = self._autoreset_next(
+                    state, reward, terminated, info
+                )
+            self._needs_reset = terminated.copy()
+        elif mode is AutoresetMode.DISABLED:
+            if self._needs_reset.any():
+                raise RuntimeError(
+                    "stepped a terminated sub-env with autoreset disabled: call "
+                    "reset(options={'reset_mask': terminated}) first"
+                )
+            self._needs_reset = terminated.copy()
+        self._state = state
+        obs = self._observation(state)
+        if mode is AutoresetMode.SAME_STEP and terminated.any():
+            obs, info = self._autoreset_same(obs, terminated, info)
+        return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
+
+    # ---------------------------------------------------------------- state
+    def get_state(self) -> dict[str, Any]:
+        """A snapshot of everything the next steps depend on: the market state of every
+        sub-env, which of them reset at the next step, and the generator's state (a
+        picklable dict; :meth:`set_state` on a vector env with the same config and
+        ``num_envs`` continues exactly as this one would)."""
+        return copy.deepcopy(
+            {
+                "config": self.config,
+                "num_envs": self.num_envs,
+                "market": self._state,
+                "needs_reset": self._needs_reset,
+                "rng": self.np_random.bit_generator.state,
+            }
+        )
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
+        another number of sub-envs)."""
+        _check_snapshot(state, self.config)  # type: ignore[arg-type]
+        if state.get("num_envs") != self.num_envs:
+            raise ValueError(
+                f"state is a snapshot of {state.get('num_envs')!r} sub-envs, this vector env "
+                f"has num_envs={self.num_envs}"
+            )
+        state = copy.deepcopy(state)
+        self._state = state["market"]
+        self._needs_reset = state["needs_reset"]
+        self.np_random.bit_generator.state = state["rng"]
+
+    # -------------------------------------------------------------- helpers
+    def _reset_info(
+        self, mask: np.ndarray, state: MultiAssetState, info: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The info of ``state`` where the sub-envs of ``mask`` have just been reset (their
+        quotes are the mid, their flags False) and ``info``'s quotes elsewhere."""
+        per_asset = mask[:, None]
+        return self._info(
+            state,
+            np.where(per_asset, state.mid, info["bid"]),
+            np.where(per_asset, state.mid, info["ask"]),
+            info["bid_quoted"] & ~per_asset,
+            info["ask_quoted"] & ~per_asset,
+            info["bid_filled"] & ~per_asset,
+            info["ask_filled"] & ~per_asset,
+        )
+
+    def _autoreset_next(
+        self,
+        state: MultiAssetState,
+        reward: np.ndarray,
+        terminated: np.ndarray,
+        info: dict[str, Any],
+    ) -> tuple[MultiAssetState, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
+        mask = self._needs_reset
+        state = where_state(mask, self.dynamics.initial_state(self.num_envs), state)
+        reward = np.where(mask, 0.0, reward)
+        terminated = terminated & ~mask
+        return state, reward, terminated, self._reset_info(mask, state, info)
+
+    def _autoreset_same(
+        self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out:
+        their last observation in ``info["final_obs"]`` (an object array masked by
+        ``"_final_obs"``), their last info in ``info["final_info"]``."""
+        assert self._state is not None
+        fresh = self.dynamics.initial_state(self.num_envs)
+        self._state = where_state(terminated, fresh, self._state)
+        final_obs = np.empty(self.num_envs, dtype=object)
+        for i in np.flatnonzero(terminated):
+            final_obs[i] = obs[i]
+        mask = terminated.copy()
+        mask.flags.writeable = False
+        final_info = {key: (mask if key.startswith("_") else value) for key, value in info.items()}
+        new_info = self._reset_info(terminated, self._state, info)
+        new_info.update(
+            final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
+        )
+        return self._observation(self._state), new_info
+
+    def _observation(self, s: MultiAssetState) -> np.ndarray:
+        n = self.n_assets
+        obs = np.empty((self.num_envs, 1 + 2 * n), dtype=np.float32)
+        obs[:, 0] = self.dynamics.time_remaining(s.step)
+        obs[:, 1 : 1 + n] = s.inventory
+        obs[:, 1 + n :] = s.mid
+        return obs
+
+    def _info(
+        self,
+        s: MultiAssetState,
+        bid: np.ndarray,
+        ask: np.ndarray,
+        bid_quoted: np.ndarray,
+        ask_quoted: np.ndarray,
+        bid_filled: np.ndarray,
+        ask_filled: np.ndarray,
+    ) -> dict[str, Any]:
+        values = {
+            "mid": s.mid,
+            "inventory": s.inventory,
+            "bid": bid,
+            "ask": ask,
+            "bid_quoted": bid_quoted,
+            "ask_quoted": ask_quoted,
+            "bid_filled": bid_filled,
+            "ask_filled": ask_filled,
+            "cash": s.cash.sum(axis=-1),
+            "wealth": s.wealth,
+            "step": s.step,
+        }
+        info: dict[str, Any] = {}
+        for key, value in values.items():
+            # read-only: writing into an info must not move the market
+            value = np.asarray(value)
+            value.flags.writeable = False
+            info[key] = value
+            info["_" + key] = self._all
+        return info
