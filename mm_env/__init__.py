@@ -15,6 +15,11 @@ from mm_env.components import available_components, register_component
 from mm_env.config import OBS_EXTRAS, PRESETS, MarketConfig, available_presets
 from mm_env.dynamics import MarketDynamics
 from mm_env.env import MarketMakingEnv
+from mm_env.multi_asset import (
+    MultiAssetConfig,
+    MultiAssetMarketMakingEnv,
+    MultiAssetMarketMakingVectorEnv,
+)
 from mm_env.readouts import MidMoveExpectation, mid_move_expectation, observation_scales
 from mm_env.replay import PriceSeries
 from mm_env.rewards import available_rewards, register_reward
@@ -38,6 +43,9 @@ __all__ = [
     "MarketMakingVectorEnv",
     "MarketState",
     "MidMoveExpectation",
+    "MultiAssetConfig",
+    "MultiAssetMarketMakingEnv",
+    "MultiAssetMarketMakingVectorEnv",
     "PriceSeries",
     "StepResult",
     "action_names",
@@ -58,4 +66,10 @@ if ENV_ID not in gymnasium.registry:
         id=ENV_ID,
         entry_point="mm_env.env:MarketMakingEnv",
         vector_entry_point="mm_env.vector_env:MarketMakingVectorEnv",
+    )
+if "mm_env/MultiAssetMarketMaking-v0" not in gymnasium.registry:
+    gymnasium.register(
+        id="mm_env/MultiAssetMarketMaking-v0",
+        entry_point="mm_env.multi_asset.env:MultiAssetMarketMakingEnv",
+        vector_entry_point="mm_env.multi_asset.vector_env:MultiAssetMarketMakingVectorEnv",
     )
