@@ -7,9 +7,9 @@ batched numpy env.
 - :class:`CompetitionDynamics`: the law (:mod:`mm_env.competition.dynamics`), one step
   shared by both; :class:`CompetitionConfig`: the game's parameters.
 
-The PettingZoo envs need the ``pettingzoo`` extra; the rest needs only numpy and gymnasium
-(importing :mod:`mm_env.competition` itself does not import pettingzoo). ``import mm_env``
-does not import this package. ``docs/competition.md`` is the guide.
+The PettingZoo envs need pettingzoo (the ``competition`` extra); the rest needs only numpy
+and gymnasium (importing :mod:`mm_env.competition` itself does not import pettingzoo).
+``import mm_env`` does not import this package. ``docs/competition.md`` is the guide.
 """
 
 from __future__ import annotations

@@ -408,7 +408,9 @@ class CompetitionDynamics:
 
 
 def _shaped(value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+    """``value`` as a writable float64 array of ``shape``."""
+    arr = np.asarray(value, dtype=np.float64)
+    return arr if arr.shape == shape else np.broadcast_to(arr, shape).copy()
 
 
 def where_state(mask: np.ndarray, new: CompetitionState, old: CompetitionState) -> CompetitionState:
