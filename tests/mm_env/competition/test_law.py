@@ -25,6 +25,7 @@ MARKETS: list[tuple[str, dict[str, Any]]] = [
     ("alpha", {}),
     ("microstructure", {}),
     ("as2008", WITHOUT_SIZE),
+    ("as2008", {"replay": 100 + np.cumsum(np.random.default_rng(0).normal(0, 0.1, 800))}),
 ]
 
 
