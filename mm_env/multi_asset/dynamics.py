@@ -23,8 +23,10 @@ wealth ``W = sum_i (cash_i + q_i S_i)``.
 
 Rewards (``config.reward``): ``"pnl"`` is ``W' - W``; ``"inventory_penalty"`` is
 ``W' - W - dt q' Phi q`` each step and ``- q' Psi q`` more at the end, ``q`` the inventory
-after the step's fills; the quadratic forms are summed as ``sum_ij Phi_ij (q_i q_j)``, so that
-with ``n = 1`` every reward is the single-asset one to the last bit.
+after the step's fills. The quadratic forms are summed term by term,
+``sum_(i <= j) c_ij (q_i q_j)`` with ``c_ii = Phi_ii`` and ``c_ij = 2 Phi_ij``, and the wealth
+asset by asset, in the same order on both paths, so that with ``n = 1`` every reward is the
+single-asset one to the last bit (``(phi dt) q^2``).
 """
 
 from __future__ import annotations
@@ -207,12 +209,13 @@ class MultiAssetDynamics:
         _, mids, cashes, inventory, _, _ = zip(*states, strict=True)
         wealth = sum(wealths)
         reward = wealth - state.wealth
-        if self._penalised:
-            running = 0.0
-            for i, j, c in self._phi_terms:
-                running += c * (inventory[i] * inventory[j])
-            reward = reward - running
-            if terminated[0]:
+        if self._penalised:  # the quadratic forms term by term, as _quadratic
+            if self._phi_terms:
+                running = 0.0
+                for i, j, c in self._phi_terms:
+                    running += c * (inventory[i] * inventory[j])
+                reward = reward - running
+            if self._alpha_terms and terminated[0]:
                 final = 0.0
                 for i, j, c in self._alpha_terms:
                     final += c * (inventory[i] * inventory[j])
@@ -254,12 +257,14 @@ class MultiAssetDynamics:
         )
         r = self.stacked.step(inner, bid_depth, ask_depth, z, u_bid, u_ask)
         s = r.state
-        wealth = r.wealth.sum(axis=-1)
+        wealth = asset_sum(r.wealth)
         reward = wealth - state.wealth
         if self._penalised:
-            qq = s.inventory[..., :, None] * s.inventory[..., None, :]
-            reward = reward - (self._phi_dt * qq).sum(axis=(-2, -1))
-            reward = reward - (self._alpha * qq).sum(axis=(-2, -1)) * r.terminated
+            q = s.inventory
+            if self._phi_terms:
+                reward = reward - _quadratic(self._phi_terms, q)
+            if self._alpha_terms and r.terminated.any():
+                reward = reward - _quadratic(self._alpha_terms, q) * r.terminated
         new_state = MultiAssetState(
             step=s.step, mid=s.mid, cash=s.cash, inventory=s.inventory, wealth=wealth
         )
@@ -300,8 +305,34 @@ class MultiAssetDynamics:
 
 
 def _terms(matrix: np.ndarray) -> tuple[tuple[int, int, float], ...]:
-    """The non-zero entries ``(i, j, m_ij)`` of ``matrix`` (a zero adds nothing)."""
+    """The terms ``(i, j, c)`` of the quadratic form ``q' M q = sum_(i <= j) c q_i q_j`` of
+    the symmetric ``matrix``: ``c = M_ii`` on the diagonal, ``2 M_ij`` off it; zero terms
+    left out (they add nothing)."""
     n = matrix.shape[0]
     return tuple(
-        (i, j, float(matrix[i, j])) for i in range(n) for j in range(n) if matrix[i, j] != 0
+        (i, j, float(matrix[i, j] if i == j else 2.0 * matrix[i, j]))
+        for i in range(n)
+        for j in range(i, n)
+        if matrix[i, j] != 0
     )
+
+
+def _quadratic(terms: tuple[tuple[int, int, float], ...], q: np.ndarray) -> np.ndarray:
+    """``sum_(i <= j) c (q_i q_j)`` over the last axis of ``q``, term by term in the order
+    of ``terms`` (that of the float path): column operations, cheaper than a reduction over
+    a short trailing axis."""
+    i, j, c = terms[0]
+    total = c * (q[..., i] * q[..., j])
+    for i, j, c in terms[1:]:
+        total = total + c * (q[..., i] * q[..., j])
+    return total
+
+
+def asset_sum(x: np.ndarray) -> np.ndarray:
+    """``x[..., 0] + x[..., 1] + ...``: the sum over the asset axis, in the float path's
+    order, as column additions (a numpy reduction over a short trailing axis is several
+    times slower)."""
+    total = x[..., 0]
+    for i in range(1, x.shape[-1]):
+        total = total + x[..., i]
+    return total

@@ -11,7 +11,7 @@ from gymnasium.vector.utils import batch_space
 
 from mm_env.env import _check_snapshot, check_seed
 from mm_env.multi_asset.config import MultiAssetConfig
-from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState
+from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, asset_sum
 from mm_env.multi_asset.env import resolve_multi_config
 from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
 from mm_env.vector_env import _MODES, _SEED_RULE, MarketMakingVectorEnv
@@ -274,7 +274,7 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
             "ask_quoted": ask_quoted,
             "bid_filled": bid_filled,
             "ask_filled": ask_filled,
-            "cash": s.cash.sum(axis=-1),
+            "cash": asset_sum(s.cash),
             "wealth": s.wealth,
             "step": s.step,
         }
