@@ -228,7 +228,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     with _bar(args, evaluation_steps(config, settings), args.policy) as bar:
         result = evaluate(policy, config, settings.n_episodes, settings.seed,
                           ce_gamma=settings.ce_gamma, chunk_size=settings.chunk_size,
-                          name=args.policy, progress=bar.update)
+                          name=args.policy, progress=bar.update,
+                          allow_market_mismatch=args.allow_market_mismatch)
     sys.stdout.write(format_evaluation(result))
     if args.out is not None:
         _wrote(save_evaluation(result, args.out))
@@ -249,7 +250,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     with _bar(args, total, "compare") as bar:
         result = compare(policies, config, settings.n_episodes, settings.seed,
                          reference=reference, ce_gamma=settings.ce_gamma,
-                         chunk_size=settings.chunk_size, progress=bar.update)
+                         chunk_size=settings.chunk_size, progress=bar.update,
+                         allow_market_mismatch=args.allow_market_mismatch)
     sys.stdout.write(format_comparison(result))
     if args.out is not None:
         _wrote(save_comparison(result, args.out))
@@ -294,7 +296,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     with _bar(args, total, f"sweep {args.param}") as bar:
         result = sweep(factory, config, args.param, values, settings.n_episodes, settings.seed,
                        ce_gamma=settings.ce_gamma, chunk_size=settings.chunk_size,
-                       progress=bar.update)
+                       progress=bar.update, allow_market_mismatch=args.allow_market_mismatch)
     sys.stdout.write(format_sweep(result))
     if args.out is not None:
         _wrote(save_sweep(result, args.out))

@@ -86,6 +86,7 @@ def compare(
     ce_gamma: float = EvalSettings.ce_gamma,
     chunk_size: int = EvalSettings.chunk_size,
     progress: ProgressFn | None = None,
+    allow_market_mismatch: bool = False,
 ) -> ComparisonResult:
     """Evaluate ``policies`` on the same episodes and difference them against ``reference``.
 
@@ -97,7 +98,7 @@ def compare(
         n_episodes, seed, ce_gamma, chunk_size: as in :func:`train.evaluation.harness.evaluate`; one
             seed for all (common random numbers). ``seed=None`` draws one fresh seed.
         reference: name or position of the reference policy (default: the first).
-        progress: see :func:`train.evaluation.harness.evaluate`.
+        progress, allow_market_mismatch: see :func:`train.evaluation.harness.evaluate`.
     """
     named = _named(policies)
     if not named:
@@ -116,7 +117,7 @@ def compare(
         seed = fresh_seed()
     results = {
         name: evaluate(policy, cfg, n_episodes, seed, ce_gamma=ce_gamma, chunk_size=chunk_size,
-                       name=name, progress=progress)
+                       name=name, progress=progress, allow_market_mismatch=allow_market_mismatch)
         for name, policy in named.items()
     }
     return ComparisonResult(results, ref_name)
@@ -191,6 +192,7 @@ def sweep(
     ce_gamma: float = EvalSettings.ce_gamma,
     chunk_size: int = EvalSettings.chunk_size,
     progress: ProgressFn | None = None,
+    allow_market_mismatch: bool = False,
 ) -> SweepResult:
     """Evaluate a policy family over the values of one parameter, with the same seed for each.
 
@@ -202,7 +204,8 @@ def sweep(
             built as ``make_policy(new_config)``) or a keyword of ``make_policy`` (the policy
             is ``make_policy(config, **{param: value})``).
         values: the values; default :data:`DEFAULT_GAMMAS` for ``param="gamma"``.
-        n_episodes, seed, ce_gamma, chunk_size, progress: as in :func:`evaluate`.
+        n_episodes, seed, ce_gamma, chunk_size, progress, allow_market_mismatch: as in
+            :func:`evaluate`.
     """
     if not callable(make_policy):
         raise ValueError(
@@ -236,7 +239,8 @@ def sweep(
         label = f"{value:g}" if isinstance(value, (int, float)) else str(value)
         results.append(
             evaluate(policy, value_cfg, n_episodes, seed, ce_gamma=ce_gamma,
-                     chunk_size=chunk_size, name=f"{base}[{param}={label}]", progress=progress)
+                     chunk_size=chunk_size, name=f"{base}[{param}={label}]", progress=progress,
+                     allow_market_mismatch=allow_market_mismatch)
         )
     return SweepResult(param, target, values, tuple(results))
 

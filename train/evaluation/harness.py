@@ -29,8 +29,9 @@ import numpy as np
 
 from mm_env import MarketConfig, MarketMakingVectorEnv
 from train.evaluation import stats
-from train.evaluation.policy_adapter import as_policy
+from train.evaluation.policy_adapter import as_policy, policy_name
 from train.evaluation.stats import EpisodeArrays, Estimate
+from train.evaluation.trained import check_policy_market
 
 ProgressFn = Callable[[int], None]
 """Called with the number of vector-env steps just done (1 per step of every chunk)."""
@@ -198,8 +199,14 @@ def evaluate(
     batched: bool = True,
     name: str | None = None,
     progress: ProgressFn | None = None,
+    allow_market_mismatch: bool = False,
 ) -> EvaluationResult:
     """Run ``n_episodes`` episodes of ``policy`` and collect the per-episode outcomes.
+
+    A trained policy (an SB3 model directory, an RLlib checkpoint) trained on another market
+    than ``config`` is refused with the differing fields, unless ``allow_market_mismatch``; a
+    bare SB3 model whose spaces differ from the market's is always refused (see
+    :func:`train.evaluation.trained.check_policy_market`).
 
     Args:
         policy: an agent (``act``), an SB3 model (``predict``), an agent class (built as
@@ -213,8 +220,11 @@ def evaluate(
         batched: False if ``policy`` takes one observation at a time.
         name: display name of the policy in reports.
         progress: called with the number of steps done, after each vector-env step.
+        allow_market_mismatch: evaluate a trained policy on another market anyway.
     """
     cfg = _as_config(config)
+    check_policy_market(policy, cfg, name or policy_name(policy),
+                        override="allow_market_mismatch=True", allowed=allow_market_mismatch)
     if seed is None:
         seed = fresh_seed()
     settings = EvalSettings(n_episodes, seed, ce_gamma, chunk_size)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mm_env import MarketConfig
-from train.evaluation.trained import market_diff
+from train.evaluation.trained import check_policy_market
 from train.values import UserError, parse_value
 
 
@@ -132,15 +132,8 @@ def policy_factory(spec: str, allow_market_mismatch: bool = False) -> Callable[.
         def fixed_model(config: MarketConfig, **more: Any) -> object:
             if more:
                 raise UserError(f"policy {spec!r} takes no arguments, got {sorted(more)}")
-            trained = getattr(model, "config", None)
-            if not allow_market_mismatch and isinstance(trained, MarketConfig) and (
-                trained != config
-            ):
-                diff = market_diff(trained, config)
-                raise UserError(
-                    f"policy {spec!r} was trained on another market ({diff}); evaluate it on "
-                    "its own market or pass --allow-market-mismatch"
-                )
+            check_policy_market(model, config, spec, override="--allow-market-mismatch",
+                                allowed=allow_market_mismatch)
             return model
 
         fixed_model.__name__ = spec

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mm_env import MarketConfig, observation_names
+from mm_env.spaces import action_space, observation_space
 from train.features import check_features
 from train.values import UserError
 
@@ -117,6 +118,45 @@ def market_diff(trained: MarketConfig, given: MarketConfig) -> str:
         f"{k}: trained {v!r} vs given {theirs.get(k)!r}"
         for k, v in mine.items() if theirs.get(k) != v
     )
+
+
+def check_policy_market(
+    policy: object, config: MarketConfig, label: str, *, override: str, allowed: bool = False
+) -> None:
+    """Refuse a trained ``policy`` for the market ``config`` when it was trained on another.
+
+    A trained policy carries its training market (``policy.trained_market``: SB3 model
+    directories, RLlib checkpoints) and must be evaluated on it, unless ``allowed`` (the
+    user's ``override``, e.g. ``"--allow-market-mismatch"``, named in the message). A bare
+    SB3 model (a ``model.zip`` with no meta.json) carries only its spaces, which must match
+    the market's whatever the override (a model cannot act on observations of another
+    shape). The package's agents are not checked: an agent built for one market and run on
+    another (another reward, a misspecified volatility) is a deliberate experiment. Raises
+    UserError naming the differing fields or shapes.
+    """
+    trained = getattr(policy, "trained_market", None)
+    if isinstance(trained, MarketConfig):
+        if trained != config and not allowed:
+            raise UserError(
+                f"policy {label!r} was trained on another market "
+                f"({market_diff(trained, config)}); pass {override} to use it anyway"
+            )
+        return
+    if isinstance(policy, type) or not callable(getattr(policy, "predict", None)):
+        return  # only an SB3 model (predict) has spaces to check
+    spaces = {
+        "observation": (getattr(policy, "observation_space", None), observation_space(config)),
+        "action": (getattr(policy, "action_space", None), action_space(config)),
+    }
+    for what, (theirs, ours) in spaces.items():
+        shape = getattr(theirs, "shape", None)
+        if shape is not None and tuple(shape) != ours.shape:
+            raise UserError(
+                f"policy {label!r} has an {what} space of shape {tuple(shape)}, but this "
+                f"market's {what}s have shape {ours.shape} (a bare model.zip carries no "
+                "market, only its spaces; save it as a model directory to have its market "
+                "checked)"
+            )
 
 
 def check_compatible(

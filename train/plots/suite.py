@@ -161,7 +161,7 @@ def write_plots(
     seed = fresh_seed() if settings.seed is None else settings.seed
     n = settings.n_episodes
     run: dict[str, Any] = {"ce_gamma": settings.ce_gamma, "chunk_size": settings.chunk_size,
-                           "progress": progress}
+                           "progress": progress, "allow_market_mismatch": allow}
     out = Path(out_dir)
     written: list[Path] = []
     # the figures and tables are one output set: staged, then swapped in (train.atomic)

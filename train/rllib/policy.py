@@ -46,6 +46,7 @@ class RLlibPolicy:
         scaling: str = "fixed",
     ) -> None:
         self.module, self.config = module, config
+        self.trained_market = config  # evaluation refuses it on another market
         self.transform = FeatureTransform(config, features, scaling)
         space = action_space(config)  # depths, and the order size with size_action
         self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)

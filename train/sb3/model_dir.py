@@ -107,6 +107,7 @@ class TrainedPolicy:
         self.model = model
         self.meta = meta
         self.config = config
+        self.trained_market = config  # evaluation refuses it on another market
         self.name = f"{meta['algo']}"
         features = check_features(meta["obs_features"])
         n = len(features)
@@ -195,4 +196,4 @@ def policy_from_spec(kwargs: dict[str, Any], spec: str) -> Any:
     if Path(str(path)).suffix != ".zip":
         # a model directory (the caller checks its market); the training preprocessing
         return load_policy(str(path))
-    return load_model(Path(str(path)), algo, custom_objects=None)
+    return load_model(Path(str(path)), algo)

@@ -192,3 +192,12 @@ def test_set_reaches_bool_and_optional_fields(capsys):
 def test_count_of_bad_invocations():
     """The issue asks for at least 30 bad invocations, corrupt model directories among them."""
     assert len(INVOCATIONS) + len(CORRUPT_MODELS) >= 30
+
+
+def test_a_bare_model_zip_is_checked_by_its_spaces(capsys):
+    bare = f"sb3:path={MODEL / 'model.zip'}"
+    code, _, err = _run([*EVAL, "--preset", "penalty", "--policy", bare], capsys)
+    assert code == 0, err
+    argv = [*EVAL, "--preset", "penalty", "--set", "obs_extras=realized_vol", "--policy", bare]
+    for extra in ([], ["--allow-market-mismatch"]):  # no override runs it on other shapes
+        _assert_user_error(*_run([*argv, *extra], capsys), "observation space of shape (3,)")

@@ -4,11 +4,12 @@ chunking and seeds, settings."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from agents import FixedSpreadAgent
+from agents import AvellanedaStoikovAgent, FixedSpreadAgent
 from mm_env import MarketConfig, MarketMakingVectorEnv
 from train.evaluation import stats
 from train.evaluation.compare import compare
@@ -124,3 +125,20 @@ def test_settings_are_validated():
         evaluate(FixedSpreadAgent(KNOWN), "nope", 10)
     with pytest.raises(ValueError, match="reference"):
         compare({"a": FixedSpreadAgent(KNOWN)}, KNOWN, 10, reference="b")
+
+
+def test_a_trained_policy_is_refused_on_another_market():
+    from train.sb3.model_dir import load_policy
+    from train.values import UserError
+
+    model_dir = Path(__file__).resolve().parents[3] / "models" / "ppo_penalty"
+    policy = load_policy(model_dir)
+    with pytest.raises(UserError, match=r"trained on another market \(.*sigma: trained 2.0 vs "
+                       r"given 3.0.*allow_market_mismatch=True"):
+        evaluate(policy, MarketConfig.preset("penalty", sigma=3.0), 4, seed=0)
+    result = evaluate(policy, MarketConfig.preset("penalty", sigma=3.0), 4, seed=0,
+                      allow_market_mismatch=True)
+    assert result.episodes.total_reward.shape == (4,)
+    # an agent built for one market may be run on another (a deliberate experiment)
+    agent = AvellanedaStoikovAgent(MarketConfig.preset("penalty"))
+    evaluate(agent, MarketConfig.preset("penalty", sigma=3.0), 4, seed=0)
