@@ -40,19 +40,21 @@ _AS_SCALE: dict[str, Any] = {
 
 _PAIR_RHO = [[1.0, 0.9], [0.9, 1.0]]
 _PAIR_SIGMA = (2.0, 2.0)
-_PAIR_PHI = _mean_variance(_PAIR_SIGMA, _PAIR_RHO, 0.1)
+_PAIR_PHI = _mean_variance(_PAIR_SIGMA, _PAIR_RHO, 1.0)
 
 _BASKET_RHO = [[1.0, 0.6, -0.4], [0.6, 1.0, -0.3], [-0.4, -0.3, 1.0]]
 _BASKET_SIGMA = (2.0, 1.5, 3.0)
-_BASKET_PHI = _mean_variance(_BASKET_SIGMA, _BASKET_RHO, 0.1)
+_BASKET_PHI = _mean_variance(_BASKET_SIGMA, _BASKET_RHO, 1.0)
 
 #: Named parameter sets: dicts of field overrides on the class defaults.
 PRESETS: dict[str, dict[str, Any]] = {
     # Two strongly correlated assets (rho = 0.9, sigma = 2 each), the AS 2008 market on each
-    # (bernoulli fills, depths in [-10, 10]), inventory limit 10, risk aversion gamma = 0.1:
-    # Phi = Psi = 0.05 Sigma = [[0.2, 0.18], [0.18, 0.2]]. The long-short direction q1 = -q2
-    # costs 0.04 per share^2 and session, the long-long one 0.76: an independent maker per
-    # asset (phi_ii = 0.2 each) ignores the cross term 0.36 q1 q2.
+    # (bernoulli fills, depths in [-10, 10]), inventory limit 10, risk aversion gamma = 1:
+    # Phi = Psi = 0.5 Sigma = [[2, 1.8], [1.8, 2]], a maker for whom inventory risk matters
+    # (20 times the running penalty of the single-asset "penalty" preset). The long-short
+    # direction q1 = -q2 costs 0.4 per share^2 and session, the long-long one 7.6: a maker
+    # per asset (phi_ii = 2 each) ignores the cross term 3.6 q1 q2, which the joint optimum
+    # uses to unwind one asset's inventory through the other's quotes.
     "pair": {
         **_AS_SCALE,
         "n_assets": 2,
@@ -64,7 +66,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Three assets with mixed correlations (0.6 between the first two, -0.4 and -0.3 with
     # the third), different prices (100, 50, 80) and volatilities (2, 1.5, 3), inventory
-    # limit 5 each, gamma = 0.1: Phi = Psi = 0.05 Sigma.
+    # limit 5 each, gamma = 1: Phi = Psi = 0.5 Sigma.
     "basket": {
         **_AS_SCALE,
         "n_assets": 3,

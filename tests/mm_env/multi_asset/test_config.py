@@ -26,7 +26,7 @@ def test_pair_preset_is_the_as2008_scale_with_a_mean_variance_penalty():
     assert c.T == 1.0 and c.n_steps == 200 and c.dt == 0.005
     assert c.rho == ((1.0, 0.9), (0.9, 1.0))
     np.testing.assert_allclose(c.covariance, [[4.0, 3.6], [3.6, 4.0]])
-    np.testing.assert_allclose(c.phi_matrix, 0.05 * c.covariance)
+    np.testing.assert_allclose(c.phi_matrix, 0.5 * c.covariance)
     np.testing.assert_allclose(c.alpha_matrix, c.phi_matrix)
     # the limit is a whole number of order sizes (the exact solvers' grid)
     assert all(
@@ -41,7 +41,7 @@ def test_basket_preset_has_mixed_correlations():
     off = rho[~np.eye(3, dtype=bool)]
     assert (off > 0).any() and (off < 0).any()
     assert np.linalg.eigvalsh(rho).min() > 0
-    np.testing.assert_allclose(c.phi_matrix, 0.05 * c.covariance)
+    np.testing.assert_allclose(c.phi_matrix, 0.5 * c.covariance)
 
 
 def test_preset_overrides_and_unknown_preset():
