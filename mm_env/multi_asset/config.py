@@ -428,10 +428,32 @@ def _check_field_names(values: Mapping[str, Any]) -> None:
         )
 
 
-def multi_asset_config_markdown() -> str:
-    """A Markdown table of every field of :class:`MultiAssetConfig` (docs/multi_asset.md)."""
-    return markdown_table(
+#: The checks of combinations, after every field is in its range (for the docs).
+COMBINATION_RULES = (
+    "each per-asset field has n_assets entries (a number is broadcast), each in the range of "
+    "the MarketConfig field of the same name;",
+    "rho is symmetric, positive semi-definite, with a unit diagonal (within 1e-10; stored "
+    "symmetrised); phi and alpha are symmetric positive semi-definite;",
+    "tick_size is 0 for every asset or > 0 for every asset;",
+    "the market of each asset, asset(i), passes every MarketConfig combination check "
+    "(docs/market_config.md): max_depth > min_depth, inventory_limit >= order_size, a finite "
+    "fill intensity, the mid's range over an episode, the tick's resolution.",
+)
+
+
+def multi_asset_config_markdown(level: int = 1) -> str:
+    """The reference table of every field of :class:`MultiAssetConfig`, then the checks of
+    combinations, its title a heading of ``level`` (``docs/multi_asset.md`` holds it at
+    level 2)."""
+    page = markdown_table(
         MultiAssetConfig,
         title="MultiAssetConfig: every parameter",
-        intro="Per-asset fields take a number (broadcast) or a tuple of n_assets numbers.",
+        intro=(
+            "Per-asset fields take a number (broadcast to every asset) or a tuple of n_assets "
+            "numbers; the matrices a tuple of tuples or an array. Generated from the "
+            "declarations in `mm_env/multi_asset/config.py`."
+        ),
+        rules=COMBINATION_RULES,
     )
+    shift = "#" * (level - 1)
+    return "\n".join(shift + line if line.startswith("#") else line for line in page.split("\n"))
