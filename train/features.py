@@ -6,6 +6,8 @@ A feature is a base observation component (``time_remaining``, ``inventory``, ``
 - ``sqrt_time_remaining``: ``sqrt(T - t)``, the diffusive time scale of inventory risk
   (the price can move by ``sigma sqrt(T - t)`` before the end). It stretches the last part of
   the episode, where the optimal quotes change fastest, so a small network resolves it.
+- ``inventory_time``: ``q (T - t)`` and ``inventory_sqrt_time``: ``q sqrt(T - t)``, products
+  that the optimal skew is close to linear in (the AS skew is ``gamma sigma^2 (T - t) q``).
 
 Training (:class:`train.wrappers.FeatureTransform`, in the Gymnasium and the SB3 wrappers)
 and loading (:class:`train.sb3.model_dir.TrainedPolicy`) both build the network's input with
@@ -29,6 +31,8 @@ from mm_env import (
 
 _DERIVED: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sqrt_time_remaining": lambda obs: np.sqrt(np.maximum(obs[..., 0], 0.0)),
+    "inventory_time": lambda obs: obs[..., 1] * np.maximum(obs[..., 0], 0.0),
+    "inventory_sqrt_time": lambda obs: obs[..., 1] * np.sqrt(np.maximum(obs[..., 0], 0.0)),
 }
 
 #: Every feature name accepted by ``TrainConfig.obs_features``.
@@ -77,6 +81,10 @@ def fixed_scale(name: str, config: MarketConfig) -> tuple[float, float]:
     if name == "sqrt_time_remaining":
         return 0.0, math.sqrt(config.T)
     scales = observation_scales(config)
+    if name == "inventory_time":
+        return 0.0, scales["inventory"][1] * config.T
+    if name == "inventory_sqrt_time":
+        return 0.0, scales["inventory"][1] * math.sqrt(config.T)
     if name not in scales:
         raise ValueError(
             f"feature {name!r} is not observed in this market (its observation is "

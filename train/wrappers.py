@@ -153,6 +153,45 @@ class MartingaleCorrection:
         return inventory * (mid_after - mid_before - self.expectation.of(mid_before))
 
 
+#: ``reward_shaping`` names of :class:`InventoryPotential` ("none": no shaping).
+SHAPINGS = ("none", "terminal", "running")
+
+
+class InventoryPotential:
+    """A potential ``Phi(t, q) = -c(T - t) q^2`` for potential-based reward shaping (Ng, Harada
+    and Russell 1999): the training reward ``r + Phi(s') - Phi(s)``, with ``Phi = 0`` at the
+    end of the episode.
+
+    Over an episode the shaping terms sum to ``Phi(end) - Phi(start) = -Phi(0, q_0)``, a
+    constant (0 from a flat start), so every policy keeps its expected return up to that
+    constant and the optimal policy is unchanged; what changes is *when* the reward arrives.
+    Under ``inventory_penalty`` the terminal penalty ``-alpha q_T^2`` is felt at once at the
+    last step; with ``"terminal"`` (``c = alpha``) each step pays the change of ``alpha q^2``
+    it causes, so the penalty is felt where the inventory is taken on. ``"running"``
+    (``c(tau) = alpha + phi tau``) also prepays the running penalty still to come on the
+    inventory held. Evaluate on the env's own reward.
+    """
+
+    def __init__(self, config: MarketConfig, kind: str) -> None:
+        if kind not in SHAPINGS[1:]:
+            raise ValueError(f"reward_shaping must be one of {list(SHAPINGS)}, got {kind!r}")
+        if config.reward != "inventory_penalty":
+            raise ValueError(
+                f"reward_shaping={kind!r} shapes the inventory penalty, but the market's reward "
+                f"is {config.reward!r}; use reward_shaping='none'"
+            )
+        self.kind = kind
+        self.alpha, self.phi = config.alpha, config.phi
+        self.T, self.dt = config.T, config.dt
+
+    def value(self, step: Any, inventory: Any) -> Any:
+        """``Phi`` before the step with index ``step`` (floats or arrays; 0 at the end,
+        ``step = n_steps``)."""
+        tau = self.T - np.asarray(step, dtype=np.float64) * self.dt
+        c = self.alpha + (self.phi * tau if self.kind == "running" else 0.0)
+        return np.where(tau > 0.5 * self.dt, -c * np.square(inventory), 0.0)
+
+
 class MartingaleReward(gym.Wrapper[np.ndarray, np.ndarray, np.ndarray, np.ndarray]):
     """Training reward ``r - q'(S' - S - E[S' - S | S])`` for the scalar env.
 

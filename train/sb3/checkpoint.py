@@ -53,6 +53,7 @@ def capture_state(model: BaseAlgorithm, stack: EnvStack) -> dict[str, Any]:
     venv, monitor, vecnorm = stack.base.venv, stack.monitor, stack.vecnorm
     return {
         "martingale_mid": None if stack.martingale is None else stack.martingale.mid.copy(),
+        "shaping_potential": None if stack.shaping is None else stack.shaping.potential.copy(),
         "env": venv.get_state(),
         "monitor": {
             "episode_returns": monitor.episode_returns.copy(),
@@ -77,6 +78,8 @@ def restore_state(state: dict[str, Any], model: BaseAlgorithm, stack: EnvStack) 
     venv, monitor, vecnorm = stack.base.venv, stack.monitor, stack.vecnorm
     if stack.martingale is not None:
         stack.martingale.mid = state["martingale_mid"].copy()
+    if stack.shaping is not None:
+        stack.shaping.potential = state["shaping_potential"].copy()
     venv.set_state(state["env"])
     monitor.episode_returns = state["monitor"]["episode_returns"].copy()
     monitor.episode_lengths = state["monitor"]["episode_lengths"].copy()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from train.run_config import PPORunConfig, check_int, doc
+from train.wrappers import SHAPINGS
 
 ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
 OBS_SCALINGS = ("fixed", "running", "none")
@@ -41,6 +42,15 @@ class TrainConfig(PPORunConfig):
         ),
     )
     norm_reward: bool = field(default=True, metadata=doc("VecNormalize the rewards"))
+    reward_shaping: str = field(
+        default="none",
+        metadata=doc(
+            f"potential-based shaping of the training reward, one of {SHAPINGS}: 'terminal' "
+            "adds Phi(s')-Phi(s) with Phi = -alpha q^2 (0 at the end), 'running' with "
+            "Phi = -(alpha + phi (T-t)) q^2; the optimal policy is unchanged "
+            "(train.wrappers.InventoryPotential); evaluation uses the env's reward"
+        ),
+    )
     eval_freq: int = field(
         default=2_000_000, metadata=doc("evaluate every this many steps (0: never)")
     )
@@ -54,6 +64,15 @@ class TrainConfig(PPORunConfig):
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
+        if self.reward_shaping not in SHAPINGS:
+            raise ValueError(
+                f"reward_shaping must be one of {list(SHAPINGS)}, got {self.reward_shaping!r}"
+            )
+        if self.reward_shaping != "none" and self.market().reward != "inventory_penalty":
+            raise ValueError(
+                f"reward_shaping={self.reward_shaping!r} shapes the inventory penalty, but the "
+                f"market's reward is {self.market().reward!r}; use reward_shaping='none'"
+            )
         for name in ("n_envs", "batch_size", "n_epochs"):
             check_int(name, getattr(self, name), 1)
         if self.algo == "PPO":  # SB3 asserts it (minibatch advantages are normalised)

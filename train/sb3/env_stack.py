@@ -2,6 +2,7 @@
 
 ``SB3VecEnv`` (all envs in one numpy batch) → ``VecMonitor`` (episode statistics of the
 env's own reward) → ``VecMartingaleReward`` (optional, training-only variance reduction) →
+``VecPotentialShaping`` (optional, training-only potential-based reward shaping) →
 ``VecSelectObservation`` (the features of ``cfg.obs_features``, fixed scaling) →
 ``VecNormalize`` (reward scaling; running observation normalisation if
 ``obs_scaling="running"``).
@@ -19,7 +20,12 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
 from train.sb3.config import TrainConfig
 from train.sb3.model_dir import model_meta
 from train.sb3.vec_env import SB3VecEnv
-from train.sb3.wrappers import VecMartingaleReward, VecSelectObservation, fixed_observation_scale
+from train.sb3.wrappers import (
+    VecMartingaleReward,
+    VecPotentialShaping,
+    VecSelectObservation,
+    fixed_observation_scale,
+)
 
 
 @dataclass
@@ -30,6 +36,7 @@ class EnvStack:
     base: SB3VecEnv
     monitor: VecMonitor
     martingale: VecMartingaleReward | None
+    shaping: VecPotentialShaping | None
     select: VecSelectObservation
     vecnorm: VecNormalize
 
@@ -58,6 +65,10 @@ def make_env_stack(cfg: TrainConfig, vecnorm_path: Path | None = None) -> EnvSta
     monitor = VecMonitor(base)
     martingale = VecMartingaleReward(monitor) if cfg.martingale_reward else None
     inner: VecEnv = monitor if martingale is None else martingale
+    shaping = None
+    if cfg.reward_shaping != "none":
+        shaping = VecPotentialShaping(inner, cfg.reward_shaping)
+        inner = shaping
     offset = scale = None
     if cfg.obs_scaling == "fixed":
         offset, scale = fixed_observation_scale(market, cfg.obs_features)
@@ -71,4 +82,4 @@ def make_env_stack(cfg: TrainConfig, vecnorm_path: Path | None = None) -> EnvSta
             norm_reward=cfg.norm_reward,
             gamma=cfg.gamma,
         )
-    return EnvStack(cfg, base, monitor, martingale, select, vecnorm)
+    return EnvStack(cfg, base, monitor, martingale, shaping, select, vecnorm)

@@ -17,7 +17,12 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 
 from mm_env import MarketConfig
 from train.sb3.vec_env import SB3VecEnv
-from train.wrappers import FeatureTransform, MartingaleCorrection, fixed_offset_scale
+from train.wrappers import (
+    FeatureTransform,
+    InventoryPotential,
+    MartingaleCorrection,
+    fixed_offset_scale,
+)
 
 
 def _adapter(venv: VecEnv, wrapper: str) -> SB3VecEnv:
@@ -111,3 +116,33 @@ class VecMartingaleReward(VecEnvWrapper):
         reward = reward - self.correction.noise(q, self.mid, mid).astype(np.float32)
         self.mid = np.array(info["mid"], dtype=np.float64)
         return obs, reward, done, infos
+
+
+class VecPotentialShaping(VecEnvWrapper):
+    """Training-only reward shaping ``r + Phi(s') - Phi(s)`` with the inventory potential of
+    :class:`train.wrappers.InventoryPotential` (``kind``: ``"terminal"`` or ``"running"``);
+    ``Phi = 0`` at the end of an episode, so the optimal policy is unchanged. Must wrap an
+    :class:`SB3VecEnv` (possibly through other wrappers); evaluate on the env's own reward.
+    """
+
+    def __init__(self, venv: VecEnv, kind: str) -> None:
+        super().__init__(venv)
+        self.base = _adapter(venv, "VecPotentialShaping")
+        self.potential_of = InventoryPotential(self.base.config, kind)
+        self.potential = np.zeros(self.base.num_envs)
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        info = self.base.last_info
+        self.potential = self.potential_of.value(info["step"], info["inventory"])
+        return obs
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        info = self.base.last_info
+        after = self.potential_of.value(info["step"], info["inventory"])
+        # a finished episode ends in its terminal state (Phi = 0); last_info already holds the
+        # next episode's first state, whose potential the next step starts from
+        shaped = reward + (np.where(done, 0.0, after) - self.potential).astype(np.float32)
+        self.potential = after
+        return obs, shaped, done, infos
