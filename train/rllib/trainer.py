@@ -27,8 +27,11 @@ A run directory holds ``config.toml``, ``progress.csv`` (one row per training it
 after the martingale correction and reward normalisation, not the env's reward),
 ``eval.csv`` (as for SB3 runs), ``checkpoint/`` (RLlib's algorithm checkpoint and the run's
 state, every ``checkpoint_freq`` steps and at the end: :func:`resume_rllib` continues an
-interrupted run from it) and ``policy/`` (the RLModule and ``meta.json``, loaded by
-:func:`train.rllib.policy.load_rllib_policy`). Every file is written atomically.
+interrupted run from it), ``checkpoint.previous/`` (the checkpoint before it, which a resume
+falls back to, with a warning, when the newest one is corrupt) and ``policy/`` (the RLModule
+and ``meta.json``, loaded by :func:`train.rllib.policy.load_rllib_policy`). Every file is
+written atomically, and a process killed at any point of a checkpoint's replacement leaves at
+least one complete checkpoint that a resume finds (:func:`_save_checkpoint`).
 """
 
 from __future__ import annotations
@@ -40,11 +43,13 @@ import math
 import os
 import shutil
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from train.atomic import atomic_dir
+from train.atomic import atomic_dir, fsync_tree
 from train.evaluation.files import write_csv
 from train.evaluation.harness import evaluate
 from train.evaluation.held_out import EVAL_FILE, eval_row, reference_rewards, write_eval_rows
@@ -88,9 +93,7 @@ def init_ray(cfg: RLlibConfig) -> None:
     if cfg.address:
         ray.init(address=cfg.address, log_to_driver=False)
     else:
-        ray.init(
-            num_cpus=cfg.num_cpus or None, include_dashboard=False, log_to_driver=False
-        )
+        ray.init(num_cpus=cfg.num_cpus or None, include_dashboard=False, log_to_driver=False)
 
 
 def ppo_config(cfg: RLlibConfig) -> Any:
@@ -202,6 +205,14 @@ def resume_rllib(run_dir: str | Path) -> RLlibResult:
     again from the config's seed (so the first resumed iterations replay the market paths of
     the first iterations of the run) and the running return statistics of ``norm_reward``
     live in the env runners' envs, not in RLlib's checkpoint, so they start afresh.
+
+    The newest checkpoint, ``RUN/checkpoint``, is used unless it is corrupt (its
+    ``mm_env_state.json`` or ``config.toml`` does not read back, or RLlib cannot load it):
+    then a warning names it and the run continues from ``RUN/checkpoint.previous``, the
+    checkpoint before it, and the corrupt one is moved aside to ``RUN/checkpoint.corrupt``
+    (kept for inspection, replacing an earlier one). With no intact checkpoint it is a
+    UserError. The run's ``config.toml`` must match the config that the checkpoint actually
+    used was written with (but the changes a resume allows).
     """
     run = Path(run_dir)
     if not (run / CONFIG_FILE).is_file():
@@ -210,50 +221,168 @@ def resume_rllib(run_dir: str | Path) -> RLlibResult:
         cfg = RLlibConfig.from_toml(run / CONFIG_FILE)
     except (ValueError, TypeError) as exc:
         raise UserError(f"{str(run / CONFIG_FILE)!r}: {exc}") from None
-    ckpt = _checkpoint_dir(run)
-    if ckpt is None:
+    started = False
+
+    def load(ckpt: Path) -> Any:
+        nonlocal started
+        if not started:
+            _set_threads(cfg)
+            init_ray(cfg)
+            register()
+            started = True
+        from ray.rllib.algorithms.algorithm import Algorithm
+
+        return Algorithm.from_checkpoint(str(ckpt.resolve()))
+
+    ckpt, state, algo = _select_checkpoint(run, cfg, load)
+    if algo is None:
+        log.info("run %s is already complete (%d steps)", run, state.timesteps)
+        return RLlibResult(run, state.timesteps, state.wall_time, state.evaluations, state.progress)
+    log.info("resuming %s at %d steps from %s", run, state.timesteps, ckpt)
+    return _loop(algo, cfg, run, state)
+
+
+def _select_checkpoint(
+    run: Path, cfg: RLlibConfig, load: Callable[[Path], Any]
+) -> tuple[Path, _RunState, Any]:
+    """The checkpoint :func:`resume_rllib` continues from, its run state and ``load(it)`` (the
+    algorithm; None when the run is already complete and nothing needs loading).
+
+    The checkpoints are tried newest first (:func:`_checkpoint_dirs`); a corrupt one (a state
+    file or config that does not read back, or ``load`` raising) is warned about, naming the
+    one tried next, and skipped. The config check (:func:`_check_config`) applies to the one
+    used and is never skipped. A corrupt ``RUN/checkpoint`` that an older checkpoint replaced
+    is moved aside to ``RUN/checkpoint.corrupt``, so that the next checkpoint write does not
+    keep it as the previous one.
+    """
+    candidates = _checkpoint_dirs(run)
+    if not candidates:
         raise UserError(
             f"run {str(run)!r} has no checkpoint to resume from; start it again in a new "
             "directory (or with a smaller checkpoint_freq)"
         )
-    if (ckpt / CONFIG_FILE).is_file():  # the config the checkpoint was written with
-        changes = config_changes(RLlibConfig.from_toml(ckpt / CONFIG_FILE), cfg)
-        if changes:
-            raise UserError(
-                f"{str(run / CONFIG_FILE)!r} differs from the config its checkpoint was "
-                f"written with ({changes}); restore it to resume, or train a new run"
-            )
-    try:
-        state = _RunState(**json.loads((ckpt / STATE_FILE).read_text()))
-    except (OSError, ValueError, TypeError) as exc:
-        raise UserError(f"{str(ckpt / STATE_FILE)!r} is corrupt: {exc}") from None
-    if state.timesteps >= cfg.total_timesteps and _saved_steps(run) >= state.timesteps:
-        log.info("run %s is already complete (%d steps)", run, state.timesteps)
-        return RLlibResult(run, state.timesteps, state.wall_time, state.evaluations,
-                           state.progress)
-    _set_threads(cfg)
-    init_ray(cfg)
-    register()
-    from ray.rllib.algorithms.algorithm import Algorithm
+    problems: list[str] = []
+    for i, ckpt in enumerate(candidates):
+        fallback = candidates[i + 1] if i + 1 < len(candidates) else None
+        try:
+            written_with, state = _read_checkpoint(ckpt)
+        except ValueError as exc:
+            problems.append(_corrupt(ckpt, str(exc), fallback))
+            continue
+        _check_config(run, cfg, written_with)
+        if state.timesteps >= cfg.total_timesteps and _saved_steps(run) >= state.timesteps:
+            return ckpt, state, None
+        try:
+            algo = load(ckpt)
+        except Exception as exc:  # RLlib raises many kinds of errors on a damaged checkpoint
+            problems.append(_corrupt(ckpt, f"RLlib cannot load it: {_brief(exc)}", fallback))
+            continue
+        newest = run / CHECKPOINT_DIR
+        if ckpt != newest and newest.exists():
+            _set_aside(newest)
+        return ckpt, state, algo
+    raise UserError(
+        f"run {str(run)!r} has no intact checkpoint to resume from ({'; '.join(problems)}); "
+        "start it again in a new directory"
+    )
 
-    algo = Algorithm.from_checkpoint(str(ckpt.resolve()))
-    log.info("resuming %s at %d steps", run, state.timesteps)
-    return _loop(algo, cfg, run, state)
 
-
-def _checkpoint_dir(run: Path) -> Path | None:
-    """``RUN/checkpoint``, or the complete previous one that a process killed in the middle of
-    replacing it left under ``.checkpoint.old-PID`` (moved back into place)."""
+def _checkpoint_dirs(run: Path) -> list[Path]:
+    """The checkpoints of a run, newest first: ``RUN/checkpoint`` and ``RUN/checkpoint.previous``
+    (those that exist). A kill between the renames of :func:`_save_checkpoint` leaves only the
+    second; a complete checkpoint that an older version of this module left under
+    ``.checkpoint.old-PID`` while replacing ``RUN/checkpoint`` is moved back into place."""
     ckpt = run / CHECKPOINT_DIR
+    _recover_old(ckpt)
+    return [p for p in (ckpt, _previous(ckpt)) if p.is_dir()]
+
+
+def _previous(ckpt: Path) -> Path:
+    return ckpt.with_name(f"{ckpt.name}.previous")
+
+
+def _recover_old(ckpt: Path) -> None:
+    """Move a complete ``.checkpoint.old-PID`` (left by a kill in the middle of an
+    ``atomic_dir`` replacement) back to ``ckpt`` when ``ckpt`` has no state file."""
     if (ckpt / STATE_FILE).is_file():
-        return ckpt
-    for old in sorted(run.glob(f".{CHECKPOINT_DIR}.old-*")):
+        return
+    for old in sorted(ckpt.parent.glob(f".{ckpt.name}.old-*")):
         if (old / STATE_FILE).is_file():
             if ckpt.exists():
                 shutil.rmtree(ckpt)
             os.replace(old, ckpt)
-            return ckpt
-    return None
+            return
+
+
+def _read_checkpoint(ckpt: Path) -> tuple[RLlibConfig | None, _RunState]:
+    """The config a checkpoint was written with (None for checkpoints written before they
+    carried one) and its run state; ValueError naming the file that does not read back."""
+    written_with = None
+    if (ckpt / CONFIG_FILE).exists():
+        try:
+            written_with = RLlibConfig.from_toml(ckpt / CONFIG_FILE)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ValueError(f"{CONFIG_FILE} does not read back: {_brief(exc)}") from None
+    try:
+        raw = json.loads((ckpt / STATE_FILE).read_text(encoding="utf-8"))
+        state = _RunState(**raw)
+        _check_state(state)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ValueError(f"{STATE_FILE} is corrupt: {_brief(exc)}") from None
+    return written_with, state
+
+
+def _check_state(state: _RunState) -> None:
+    """TypeError unless every field of ``state`` has the type the run loop uses."""
+    for name in ("iteration", "timesteps", "last_eval", "last_checkpoint"):
+        value = getattr(state, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise TypeError(f"{name} must be an integer >= 0, got {value!r}")
+    if not isinstance(state.wall_time, int | float) or isinstance(state.wall_time, bool):
+        raise TypeError(f"wall_time must be a number, got {state.wall_time!r}")
+    for name in ("progress", "evaluations"):
+        rows = getattr(state, name)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise TypeError(f"{name} must be a list of rows")
+
+
+def _check_config(run: Path, cfg: RLlibConfig, written_with: RLlibConfig | None) -> None:
+    """UserError if the run's config differs from the one its checkpoint was written with."""
+    if written_with is None:
+        return
+    changes = config_changes(written_with, cfg)
+    if changes:
+        raise UserError(
+            f"{str(run / CONFIG_FILE)!r} differs from the config its checkpoint was "
+            f"written with ({changes}); restore it to resume, or train a new run"
+        )
+
+
+def _corrupt(ckpt: Path, problem: str, fallback: Path | None) -> str:
+    """Warn that ``ckpt`` is corrupt (and which checkpoint is tried instead); the problem as
+    one line for the error raised when no checkpoint is intact."""
+    line = f"{str(ckpt)!r}: {problem}"
+    if fallback is not None:
+        message = (
+            f"checkpoint {str(ckpt)!r} is corrupt ({problem}); falling back to the previous "
+            f"checkpoint {str(fallback)!r}"
+        )
+        log.warning("%s", message)
+        warnings.warn(message, stacklevel=4)
+    return line
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+def _set_aside(ckpt: Path) -> None:
+    """Move a corrupt checkpoint to ``checkpoint.corrupt`` (replacing an earlier one)."""
+    aside = ckpt.with_name(f"{ckpt.name}.corrupt")
+    if aside.exists():
+        shutil.rmtree(aside)
+    os.replace(ckpt, aside)
+    log.warning("moved the corrupt checkpoint %s to %s", ckpt, aside)
 
 
 @dataclass
@@ -275,6 +404,7 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
     refs = reference_rewards(market, cfg.eval_episodes, cfg.eval_seed)
     t0 = time.perf_counter() - state.wall_time
     _write_rows(run, state)  # a resumed run drops the rows written after its checkpoint
+    start = state.timesteps
     try:
         while state.timesteps < cfg.total_timesteps:
             tick = time.perf_counter()
@@ -282,13 +412,15 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
             steps = int(out["num_env_steps_sampled_lifetime"])
             state.iteration += 1
             runners = out.get("env_runners", {})
-            state.progress.append({
-                "iteration": state.iteration,
-                "timesteps": steps,
-                "wall_time": time.perf_counter() - t0,
-                "train_return_mean": float(runners.get("episode_return_mean", math.nan)),
-                "steps_per_s": (steps - state.timesteps) / (time.perf_counter() - tick),
-            })
+            state.progress.append(
+                {
+                    "iteration": state.iteration,
+                    "timesteps": steps,
+                    "wall_time": time.perf_counter() - t0,
+                    "train_return_mean": float(runners.get("episode_return_mean", math.nan)),
+                    "steps_per_s": (steps - state.timesteps) / (time.perf_counter() - tick),
+                }
+            )
             state.timesteps = steps
             done = steps >= cfg.total_timesteps
             if done or (cfg.eval_freq and steps - state.last_eval >= cfg.eval_freq):
@@ -305,7 +437,8 @@ def _loop(algo: Any, cfg: RLlibConfig, run: Path, state: _RunState) -> RLlibResu
             if done or due:
                 state.last_checkpoint = steps
                 _save_checkpoint(algo, run / CHECKPOINT_DIR, state, cfg)
-        if state.timesteps > _saved_steps(run):
+        # a run resumed from an older checkpoint than the saved policy's retrains it
+        if state.timesteps > start or state.timesteps > _saved_steps(run):
             save_policy_dir(run / POLICY_DIR, algo.get_module(), cfg, state.timesteps)
     finally:
         algo.stop()
@@ -331,16 +464,43 @@ def _write_rows(run: Path, state: _RunState) -> None:
 
 
 def _save_checkpoint(algo: Any, path: Path, state: _RunState, cfg: RLlibConfig) -> None:
-    """RLlib's checkpoint plus the run state, written into a temporary sibling, flushed, then
-    moved into place (:func:`train.atomic.atomic_dir`): a process killed mid-write leaves the
-    previous checkpoint intact (a kill between the two renames of the replacement leaves it
-    under ``.checkpoint.old-PID``, where :func:`resume_rllib` finds it). Temporary copies of killed
-    writers are removed."""
-    complete = (path / STATE_FILE).is_file()  # else an .old- copy may be the only one left
+    """RLlib's checkpoint plus the run state and config, written into a temporary sibling and
+    flushed (:func:`train.atomic.atomic_dir`); then the current checkpoint becomes
+    ``checkpoint.previous`` and the new one moves into place.
+
+    The steps, each a rename: (1) the old ``checkpoint.previous`` is renamed aside to
+    ``.checkpoint.previous.old-PID``, (2) ``checkpoint`` is renamed to ``checkpoint.previous``,
+    (3) the new checkpoint is renamed to ``checkpoint``; then the set-aside copy is removed. A
+    kill before (3) leaves the newest complete checkpoint as ``checkpoint`` or, after (2), as
+    ``checkpoint.previous``, where :func:`resume_rllib` finds it. When there is no complete
+    ``checkpoint`` (the first write, after such a kill, or after a corrupt one was moved
+    aside) ``checkpoint.previous`` is kept as it is. The temporary and set-aside copies of
+    killed writers (``.checkpoint.*``) are removed first.
+    """
+    _recover_old(path)
     for stale in path.parent.glob(f".{path.name}.*"):
-        if stale.is_dir() and (complete or not stale.name.startswith(f".{path.name}.old-")):
+        if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
+    trash: Path | None = None
     with atomic_dir(path) as tmp:
         algo.save_to_path(str(tmp.resolve()))  # RLlib takes absolute paths (or URIs) only
         (tmp / STATE_FILE).write_text(json.dumps(dataclasses.asdict(state)) + "\n")
         (tmp / CONFIG_FILE).write_text(cfg.to_toml())  # compared with the run's on resume
+        fsync_tree(tmp)  # complete on disk before the current checkpoint is moved
+        trash = _rotate(path)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _rotate(path: Path) -> Path | None:
+    """Steps (1) and (2) of :func:`_save_checkpoint`: a complete ``path`` becomes
+    ``path.previous``; returns where the replaced previous checkpoint was set aside."""
+    if not (path / STATE_FILE).is_file():
+        return None  # nothing complete to keep (atomic_dir replaces a stray directory)
+    previous = _previous(path)
+    trash = None
+    if previous.exists():
+        trash = path.with_name(f".{previous.name}.old-{os.getpid()}")
+        os.replace(previous, trash)
+    os.replace(path, previous)
+    return trash

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,8 +46,9 @@ def ray_local() -> Iterator[None]:
     import ray
 
     ray.shutdown()  # a fresh local instance of our own (no-op when none is running)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=200 * 2**20)
+    ray.init(
+        num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20
+    )
     yield
     ray.shutdown()
 
@@ -54,18 +56,26 @@ def ray_local() -> Iterator[None]:
 def test_env_runner_steps_the_native_vector_env_built_from_env_config(ray_local):
     from train.rllib.trainer import build_algo, current_policy
 
-    cfg = TINY.replace(overrides={"n_steps": 50, "phi": 0.05}, num_envs_per_env_runner=64,
-                       n_steps=10, minibatch_size=64)
+    cfg = TINY.replace(
+        overrides={"n_steps": 50, "phi": 0.05},
+        num_envs_per_env_runner=64,
+        n_steps=10,
+        minibatch_size=64,
+    )
     algo = build_algo(cfg)
     try:
         # SB3's initial log std on the learner and on the env runner that samples
         def log_stds(module):
-            return [p.detach().numpy().tolist() for n, p in module.named_parameters()
-                    if n.endswith("log_std")]
+            return [
+                p.detach().numpy().tolist()
+                for n, p in module.named_parameters()
+                if n.endswith("log_std")
+            ]
 
         assert log_stds(algo.env_runner.module) == [[-1.0, -1.0]]
         results = algo.learner_group.foreach_learner(
-            lambda learner: log_stds(learner.module["default_policy"]))
+            lambda learner: log_stds(learner.module["default_policy"])
+        )
         assert [r.get() for r in results] == [[[-1.0, -1.0]]]
         env = algo.env_runner.env
         base = env.unwrapped
@@ -93,8 +103,9 @@ def trained_run(ray_local, tmp_path_factory) -> tuple[Path, float, np.ndarray]:
 
     algo = build_algo(TINY)
     try:
-        untrained = evaluate(current_policy(algo, TINY), TINY.market(), TINY.eval_episodes,
-                             TINY.eval_seed).episodes.total_reward
+        untrained = evaluate(
+            current_policy(algo, TINY), TINY.market(), TINY.eval_episodes, TINY.eval_seed
+        ).episodes.total_reward
     finally:
         algo.stop()
     run = tmp_path_factory.mktemp("rllib") / "run"
@@ -122,8 +133,9 @@ def test_a_short_run_learns_and_writes_its_run_directory(trained_run):
     from train.rllib.policy import load_rllib_policy
 
     policy = load_rllib_policy(run)
-    trained = evaluate(policy, TINY.market(), TINY.eval_episodes,
-                       TINY.eval_seed).episodes.total_reward
+    trained = evaluate(
+        policy, TINY.market(), TINY.eval_episodes, TINY.eval_seed
+    ).episodes.total_reward
     gap = paired_gap(trained, untrained)
     assert gap.value > 10 * gap.se, (gap, trained.mean(), untrained.mean())
     # the reloaded policy reproduces the run's final evaluation exactly (same actions)
@@ -145,8 +157,12 @@ def test_saved_policy_checks_the_market_and_the_directory(trained_run, tmp_path)
 
     from train.cli.app import main
 
-    assert main(["evaluate", "--preset", "default", "--episodes", "2",
-                 "--policy", f"rllib:path={run}"]) == 2  # the CLI checks the market too
+    assert (
+        main(
+            ["evaluate", "--preset", "default", "--episodes", "2", "--policy", f"rllib:path={run}"]
+        )
+        == 2
+    )  # the CLI checks the market too
     broken = tmp_path / "broken"
     shutil.copytree(run / "policy", broken)
     meta = json.loads((broken / "meta.json").read_text())
@@ -165,9 +181,22 @@ def test_cli_compares_the_rllib_policy_with_the_optimum(trained_run, capsys):
     from train.cli.app import main
 
     run, _, _ = trained_run
-    code = main(["compare", "--policy", f"rllib:path={run}", "--policy", "optimal",
-                 "--preset", "penalty", "--set", "n_steps=50", "--episodes", "200",
-                 "--no-progress"])
+    code = main(
+        [
+            "compare",
+            "--policy",
+            f"rllib:path={run}",
+            "--policy",
+            "optimal",
+            "--preset",
+            "penalty",
+            "--set",
+            "n_steps=50",
+            "--episodes",
+            "200",
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert f"rllib:path={run}" in out and "optimal" in out
@@ -178,10 +207,27 @@ def test_cli_rllib_train_writes_a_run(ray_local, tmp_path, capsys, monkeypatch):
 
     monkeypatch.chdir(tmp_path)  # a relative run directory (RLlib saves to absolute paths)
     out_dir = tmp_path / "cli"
-    code = main(["rllib-train", "--out", "cli", "--set", "n_steps=20",
-                 "--total-timesteps", "4000", "--num-envs-per-env-runner", "100",
-                 "--n-steps", "20", "--minibatch-size", "500", "--eval-episodes", "50",
-                 "--net-arch", "16,16"])
+    code = main(
+        [
+            "rllib-train",
+            "--out",
+            "cli",
+            "--set",
+            "n_steps=20",
+            "--total-timesteps",
+            "4000",
+            "--num-envs-per-env-runner",
+            "100",
+            "--n-steps",
+            "20",
+            "--minibatch-size",
+            "500",
+            "--eval-episodes",
+            "50",
+            "--net-arch",
+            "16,16",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "trained 4000 steps" in captured.out
@@ -199,8 +245,15 @@ def test_tune_sweep_scores_each_trial_with_the_harness(ray_local, tmp_path):
 
     from train.rllib.tune import BEST_FILE, RESULTS_FILE, tune_rllib
 
-    base = TINY.replace(total_timesteps=10_000, num_envs_per_env_runner=100, n_steps=25,
-                        minibatch_size=500, num_epochs=2, eval_episodes=300, net_arch=(16,))
+    base = TINY.replace(
+        total_timesteps=10_000,
+        num_envs_per_env_runner=100,
+        n_steps=25,
+        minibatch_size=500,
+        num_epochs=2,
+        eval_episodes=300,
+        net_arch=(16,),
+    )
     phis = [0.05, 0.3]
     summary = tune_rllib(base, {"overrides.phi": tune.grid_search(phis)}, tmp_path)
     assert summary.metric == "score"
@@ -237,10 +290,30 @@ def test_cli_joins_an_existing_cluster_by_address_with_remote_env_runners(ray_lo
 
     address = ray.get_runtime_context().gcs_address
     out_dir = tmp_path / "cluster"
-    cmd = [sys.executable, "-m", "train.cli", "rllib-train", "--out", str(out_dir),
-           "--address", address, "--num-env-runners", "1", "--set", "n_steps=20",
-           "--total-timesteps", "2000", "--num-envs-per-env-runner", "50", "--n-steps", "20",
-           "--minibatch-size", "500", "--eval-episodes", "50"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "train.cli",
+        "rllib-train",
+        "--out",
+        str(out_dir),
+        "--address",
+        address,
+        "--num-env-runners",
+        "1",
+        "--set",
+        "n_steps=20",
+        "--total-timesteps",
+        "2000",
+        "--num-envs-per-env-runner",
+        "50",
+        "--n-steps",
+        "20",
+        "--minibatch-size",
+        "500",
+        "--eval-episodes",
+        "50",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -255,30 +328,43 @@ class _Interrupted(Exception):
     pass
 
 
-def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path, monkeypatch,
-                                                              capsys):
+class _StopsAtEight:  # the 8th training iteration is interrupted (a crash, a Ctrl-C)
+    def __init__(self, algo):
+        self.algo, self.calls = algo, 0
+
+    def train(self):
+        self.calls += 1
+        if self.calls == 8:
+            raise _Interrupted
+        return self.algo.train()
+
+    def __getattr__(self, name):
+        return getattr(self.algo, name)
+
+
+# a run of 10 iterations of 2,500 steps, checkpointed every 7,500 steps
+RESUMED = TINY.replace(
+    total_timesteps=25_000,
+    num_envs_per_env_runner=100,
+    n_steps=25,
+    minibatch_size=500,
+    num_epochs=1,
+    eval_freq=10_000,
+    checkpoint_freq=7_500,
+    eval_episodes=100,
+    net_arch=(16,),
+)
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(
+    ray_local, tmp_path, monkeypatch, capsys
+):
     import train.rllib.trainer as rt
     from train.cli.app import main
 
-    cfg = TINY.replace(total_timesteps=25_000, num_envs_per_env_runner=100, n_steps=25,
-                       minibatch_size=500, num_epochs=1, eval_freq=10_000,
-                       checkpoint_freq=7_500, eval_episodes=100, net_arch=(16,))
+    cfg = RESUMED
     build = rt.build_algo
-
-    class StopsAtEight:  # the 8th training iteration is interrupted (a crash, a Ctrl-C)
-        def __init__(self, algo):
-            self.algo, self.calls = algo, 0
-
-        def train(self):
-            self.calls += 1
-            if self.calls == 8:
-                raise _Interrupted
-            return self.algo.train()
-
-        def __getattr__(self, name):
-            return getattr(self.algo, name)
-
-    monkeypatch.setattr(rt, "build_algo", lambda c: StopsAtEight(build(c)))
+    monkeypatch.setattr(rt, "build_algo", lambda c: _StopsAtEight(build(c)))
     run = tmp_path / "run"
     with pytest.raises(_Interrupted):
         rt.train_rllib(cfg, run)
@@ -318,3 +404,68 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(ray_local, tmp_path
     before = (run / "eval.csv").read_text()
     result = rt.resume_rllib(run)
     assert result.num_timesteps == 25_000 and (run / "eval.csv").read_text() == before
+
+
+def test_a_corrupt_newest_checkpoint_resumes_from_the_previous_one(
+    ray_local, tmp_path, monkeypatch
+):
+    """The run is interrupted after its checkpoints at 7,500 and 15,000 steps and the newest
+    one's state file is damaged: the resume warns, continues from 7,500 steps and is killed
+    between the renames of its checkpoint at 22,500 steps (only checkpoint.previous, at
+    15,000 steps, is left); the next resume continues from there and finishes the run."""
+    import json
+    import warnings
+
+    import train.rllib.trainer as rt
+
+    cfg = RESUMED
+    build = rt.build_algo
+    monkeypatch.setattr(rt, "build_algo", lambda c: _StopsAtEight(build(c)))
+    run = tmp_path / "run"
+    with pytest.raises(_Interrupted):
+        rt.train_rllib(cfg, run)
+    monkeypatch.undo()
+    newest, previous = run / "checkpoint", run / "checkpoint.previous"
+
+    def steps(ckpt):
+        return json.loads((ckpt / rt.STATE_FILE).read_text())["timesteps"]
+
+    def rows(name):
+        with open(run / name) as fh:
+            return [int(float(r["timesteps"])) for r in csv.DictReader(fh)]
+
+    assert (steps(newest), steps(previous)) == (15_000, 7_500)
+    (newest / rt.STATE_FILE).write_text((newest / rt.STATE_FILE).read_text()[:40])
+    rotate = rt._rotate
+
+    def killed_after_rotating(path):  # the process dies between the renames at 22,500 steps
+        trash = rotate(path)
+        if steps(previous) == 15_000:
+            raise _Interrupted
+        return trash
+
+    monkeypatch.setattr(rt, "_rotate", killed_after_rotating)
+    message = (
+        rf"checkpoint '{re.escape(str(newest))}' is corrupt \(mm_env_state.json is "
+        rf"corrupt: JSONDecodeError.*\); falling back to the previous checkpoint "
+        rf"'{re.escape(str(previous))}'"
+    )
+    with pytest.warns(UserWarning, match=message), pytest.raises(_Interrupted):
+        rt.resume_rllib(run)
+    monkeypatch.undo()
+    assert (run / "checkpoint.corrupt").is_dir()  # kept for inspection
+    assert not newest.exists() and steps(previous) == 15_000
+    assert rows("progress.csv") == [2500 * i for i in range(1, 10)]  # redone from 7,500
+    assert rows("eval.csv") == [10_000, 20_000]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = rt.resume_rllib(run)
+    assert not [w for w in caught if "corrupt" in str(w.message)]
+    assert result.num_timesteps == 25_000
+    assert [r["timesteps"] for r in result.evaluations] == [10_000, 20_000, 25_000]
+    assert rows("progress.csv") == [2500 * i for i in range(1, 11)]
+    assert rows("eval.csv") == [10_000, 20_000, 25_000]
+    assert (steps(newest), steps(previous)) == (25_000, 22_500)
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
+    assert json.loads((run / "policy" / "meta.json").read_text())["num_timesteps"] == 25_000
