@@ -140,8 +140,10 @@ def assert_same_run_dir(a: Path, b: Path) -> None:
         {},  # fixed scaling, martingale reward, reward normalisation
         {"obs_scaling": "running", "martingale_reward": False, "gae_lambda": 0.9},
         {"algo": "A2C", "obs_scaling": "none", "norm_reward": False, "lr_schedule": "constant"},
+        {"reward_shaping": "running",
+         "obs_features": ("time_remaining", "inventory", "inventory_time")},
     ],
-    ids=["ppo-fixed", "ppo-running", "a2c"],
+    ids=["ppo-fixed", "ppo-running", "a2c", "ppo-shaped"],
 )
 def test_resume_after_an_interruption_is_exact(tmp_path, changes):
     cfg = small_config(**changes)
