@@ -103,7 +103,10 @@ def check_matrix(name: str, value: Any, n: int) -> np.ndarray:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         c = float(value)
         if not (np.isfinite(c) and c >= 0):
-            raise ValueError(f"{name} must be a number >= 0 or an {n} x {n} matrix, got {value!r}")
+            raise ValueError(
+                f"{name} must be a number >= 0 or a finite symmetric positive semi-definite "
+                f"{n} x {n} matrix, got {value!r}"
+            )
         return np.eye(n) * c
     try:
         arr = np.array(value, dtype=np.float64)
