@@ -73,11 +73,19 @@ def avellaneda_stoikov_profile(
     n_makers: int,
     *,
     gamma: float = DEFAULT_GAMMA,
+    sigma: float | None = None,
     inventory_limits: Any = None,
 ) -> list[Agent]:
-    """Every maker plays Avellaneda-Stoikov with risk aversion ``gamma``."""
+    """Every maker plays Avellaneda-Stoikov with risk aversion ``gamma``.
+
+    ``sigma`` (price units) overrides the config's volatility in the AS formula, e.g. to keep
+    AS's inventory skew ``q gamma sigma^2 (T - t)`` on a market whose mid is held still.
+    """
     return _profile(
-        lambda c: AvellanedaStoikovAgent(c, gamma=gamma), config, n_makers, inventory_limits
+        lambda c: AvellanedaStoikovAgent(c, gamma=gamma, sigma=sigma),
+        config,
+        n_makers,
+        inventory_limits,
     )
 
 

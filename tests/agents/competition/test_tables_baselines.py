@@ -122,11 +122,12 @@ def test_tick_processing_is_the_envs_with_the_mid_on_the_grid() -> None:
 
 def test_yardstick_config() -> None:
     cfg = yardstick_config()
-    assert (cfg.tick_size, cfg.inventory_limit, cfg.n_steps, cfg.reward) == (
+    assert (cfg.tick_size, cfg.inventory_limit, cfg.n_steps, cfg.reward, cfg.sigma) == (
         0.05,
         10.0,
         200,
         "inventory_penalty",
+        0.0,
     )
     assert yardstick_config(tick_size=0.01).tick_size == 0.01
     assert CompetitionLattice(cfg).shape == (21, 21)
