@@ -229,3 +229,28 @@ def test_lattice_errors():
 
     with pytest.raises(ValueError, match=r"policy returned \(121, 3\) actions"):
         evaluate_on_multi_lattice(Bad(), SMALL)
+
+
+# ------------------------------------------------------------------------ three assets
+def test_three_assets_separable_sum_and_monte_carlo():
+    basket = MultiAssetConfig.preset(
+        "basket", n_steps=40, inventory_limit=(2.0, 3.0, 2.0), fill_model="poisson"
+    )
+    separable = basket.replace(
+        rho=None,
+        phi=[[0.1, 0, 0], [0, 0.3, 0], [0, 0, 0.05]],
+        alpha=[[0.2, 0, 0], [0, 0, 0], [0, 0, 0.4]],
+        A=(140.0, 80.0, 120.0),
+        k=(1.5, 1.0, 2.0),
+    )
+    joint = MultiAssetDiscreteOptimalAgent(separable).solution.values
+    v = [DiscreteOptimalAgent(separable.asset(i)).solution.values for i in range(3)]
+    expected = v[0][:, :, None, None] + v[1][:, None, :, None] + v[2][:, None, None, :]
+    np.testing.assert_allclose(joint, expected, atol=1e-10)
+    # the correlated basket: the exact value of its optimum against the env
+    policy = MultiAssetDiscreteOptimalAgent(basket)
+    exact = policy.solution.initial
+    rewards = env_rewards(policy, basket, 6000, seed=5)
+    se = rewards.std(ddof=1) / math.sqrt(rewards.size)
+    assert abs(rewards.mean() - exact) < 4.5 * se, (rewards.mean(), exact, se)
+    assert exact >= evaluate_on_multi_lattice(IndependentAgent(basket), basket).initial

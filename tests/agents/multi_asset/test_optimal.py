@@ -130,3 +130,21 @@ def test_policy_boundaries_and_errors():
         MultiAssetOptimalAgent(config, alpha=-1.0)
     with pytest.raises(ValueError, match="agent_class must be a single-asset agent class"):
         IndependentAgent(config, agent_class=3)  # type: ignore[arg-type]
+
+
+def test_three_uncorrelated_assets_sum_of_single_asset_values():
+    config = MultiAssetConfig.preset(
+        "basket",
+        rho=None,
+        phi=[[0.1, 0, 0], [0, 0.3, 0], [0, 0, 0.05]],
+        alpha=0.1,
+        A=(140.0, 80.0, 120.0),
+        inventory_limit=(4.0, 3.0, 5.0),
+    )
+    joint = MultiAssetOptimalAgent(config)
+    singles = [OptimalAgent(config.asset(i)) for i in range(3)]
+    axes = [np.arange(-4.0, 5), np.arange(-3.0, 4), np.arange(-5.0, 6)]
+    q = np.stack(np.meshgrid(*axes, indexing="ij"), -1)
+    for t in (0.0, 0.61):
+        expected = sum(singles[i].value(t, q[..., i]) for i in range(3))
+        np.testing.assert_allclose(joint.value(t, q), expected, atol=1e-8, rtol=0)
