@@ -200,7 +200,7 @@ class MultiAssetMarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._last = result
         return self._observation(), float(result.reward), result.terminated, False, self._info()
 
-    def render(self) -> str | None:
+    def render(self) -> Any:  # the ansi text, or None
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state
