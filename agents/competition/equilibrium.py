@@ -12,15 +12,19 @@ the stage game of every joint inventory, whose payoffs are the makers' step valu
 equilibrium continuations, is solved by iterated best response (maker 0 replies, then maker
 1, Gauss-Seidel; each reply exact, :func:`agents.competition.stage.stage_best_response`),
 started from the previous step's equilibrium quotes (the monopolist's at the last step). A
-state has converged when both replies reproduce the current quotes: a pure Nash equilibrium of
-its stage game. If every state converges, the profile is a Markov perfect (subgame perfect)
-equilibrium of the lattice game, by the one-step deviation principle, and its exploitability
-is zero up to rounding; :attr:`Equilibrium.exploitability` is computed independently by full
-best responses, so it also measures what is left where some stage did not converge (pure
-best-reply iteration can cycle where only a mixed equilibrium exists: the count is reported,
-the last iterate kept). On a tick grid every reply moves by whole ticks, so the iteration is
-finite per stage. Without a tick, Bertrand undercutting by ``undercut`` would take about
-``spread / undercut`` rounds: :func:`solve_equilibrium` needs ``tick_size > 0``.
+state has settled when both replies reproduce the current quotes: a pure Nash equilibrium of
+its stage game. States that cycle are retried (maker 1 first, and from the monopolists'
+quotes in both orders); where no run settles, the pairing of the runs' last iterates with the
+smallest stage gap (the makers' total gain from a one-step deviation) is kept, and counted
+(:attr:`Equilibrium.settled`). If every state settles, the profile is a Markov perfect
+(subgame perfect) equilibrium of the lattice game, by the one-step deviation principle, and
+its exploitability is zero up to rounding; :attr:`Equilibrium.exploitability` is computed
+independently by full best responses, so it also measures what is left where some stage did
+not settle (pure best-reply iteration cycles where the stage game has only mixed
+equilibria, which pure tables cannot represent). On a tick grid every reply moves by whole
+ticks, so the iteration is finite per stage. Without a tick, Bertrand undercutting by
+``undercut`` would take about ``spread / undercut`` rounds: :func:`solve_equilibrium` needs
+``tick_size > 0``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from agents.competition.game import CompetitionLattice
 from agents.competition.stage import Side, side_law, stage_best_response, step_value
 
 _DEFAULT_MAX_ROUNDS = 500
+#: A stage game has settled when its quotes leave both makers less than this to gain.
+SETTLED_GAP = 1e-12
 
 
 @dataclass(frozen=True)
@@ -140,12 +146,13 @@ def solve_equilibrium(
             game.shifted(0, game.continuation(0, i, values[0, i + 1])),
             game.shifted(1, game.continuation(1, i, values[1, i + 1])),
         )
+        mono = (
+            stage_best_response(game, 0, w[0], far, far, (absent, absent), quoted[0])[:2],
+            stage_best_response(game, 1, w[1], far, far, (absent, absent), quoted[1])[:2],
+        )
         if i == n - 1:  # the monopolists' quotes start the last stage
-            d = (
-                stage_best_response(game, 0, w[0], far, far, (absent, absent), quoted[0])[:2],
-                stage_best_response(game, 1, w[1], far, far, (absent, absent), quoted[1])[:2],
-            )
-        d, rounds[i], done, gap = _stage_equilibrium(game, w, quoted, d, max_rounds)
+            d = mono
+        d, rounds[i], done, gap = _stage_equilibrium(game, w, quoted, (d, mono), max_rounds)
         settled[i] = done
         gaps[i] = float(gap.max())
         sides = _sides(game, d)
@@ -215,31 +222,39 @@ def _iterate(
 
 
 def _stage_equilibrium(
-    game: CompetitionLattice, w: W, quoted: Quoted, start: Quotes, max_rounds: int
+    game: CompetitionLattice, w: W, quoted: Quoted, starts: tuple[Quotes, Quotes], max_rounds: int
 ) -> tuple[Quotes, int, np.ndarray, np.ndarray]:
     """Pure equilibria of every state's stage game, by alternating best replies.
 
-    Maker 0 replies first; states that cycle are retried with maker 1 replying first. Where
-    neither converges, the iterate (of the last two of both runs) with the smallest
-    :func:`stage_gap` is kept. Returns the quotes, the rounds, the converged mask and the gap.
+    Runs from ``starts[0]`` (the previous step's equilibrium) with maker 0 replying first;
+    where a state does not settle, also with maker 1 first and from ``starts[1]`` (the
+    monopolists' quotes) in both orders. Where no run settles, every pairing of the runs' last
+    two iterates (maker 0's quotes from one, maker 1's from another) is a candidate, and the
+    one with the smallest :func:`stage_gap` is kept. Returns the quotes, the rounds, the
+    settled mask (gap <= :data:`SETTLED_GAP`) and the gaps.
     """
-    last, prev, done, rounds = _iterate(game, w, quoted, start, 0, max_rounds)
+    last, prev, done, rounds = _iterate(game, w, quoted, starts[0], 0, max_rounds)
     best = last
-    if not done.all():
-        last1, prev1, done1, r1 = _iterate(game, w, quoted, start, 1, max_rounds)
-        rounds += r1
-        take = ~done & done1
-        best = _where(take, last1, best)
-        done = done | done1
-        if not done.all():
-            gap = np.where(done, 0.0, stage_gap(game, w, quoted, best))
-            for cand in (prev, last1, prev1):
-                g = stage_gap(game, w, quoted, cand)
-                better = ~done & (g < gap)
-                best = _where(better, cand, best)
-                gap = np.where(better, g, gap)
-    gap = stage_gap(game, w, quoted, best)
-    return best, rounds, done, gap
+    if done.all():
+        return best, rounds, done, np.zeros(game.shape)
+    iterates = [last, prev]
+    for start, first in ((starts[0], 1), (starts[1], 0), (starts[1], 1)):
+        last_r, prev_r, done_r, r = _iterate(game, w, quoted, start, first, max_rounds)
+        rounds += r
+        best = _where(~done & done_r, last_r, best)
+        done = done | done_r
+        iterates += [last_r, prev_r]
+        if done.all():
+            return best, rounds, done, np.zeros(game.shape)
+    gap = np.where(done, 0.0, stage_gap(game, w, quoted, best))
+    for x in iterates:
+        for y in iterates:
+            cand = (x[0], y[1])
+            g = stage_gap(game, w, quoted, cand)
+            better = ~done & (g < gap)
+            best = _where(better, cand, best)
+            gap = np.where(better, g, gap)
+    return best, rounds, done | (gap <= SETTLED_GAP), gap
 
 
 def _where(mask: np.ndarray, a: Quotes, b: Quotes) -> Quotes:
