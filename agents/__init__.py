@@ -23,6 +23,11 @@ continuous time), :class:`CARAOptimalAgent` (GLFT 2013, exponential utility, con
 :class:`DiscreteOptimalAgent` (the exact optimum of the discrete-time env itself).
 Exact evaluation: :func:`evaluate_on_lattice` (the expected episode reward of a policy,
 without Monte Carlo noise).
+
+Subpackages: :mod:`agents.multi_asset` (multi-asset AS, the closed-form quadratic
+approximation, the joint exact optima and evaluator, per-asset independent optima; built from
+a :class:`~mm_env.MultiAssetConfig`) and :mod:`agents.competition` (competing makers: exact
+best responses, exploitability and an equilibrium for two makers, baselines for any number).
 """
 
 from agents.avellaneda_stoikov import (
