@@ -1,0 +1,176 @@
+"""stable-baselines3 adapter and training wrappers for the multi-asset market.
+
+- :class:`MultiAssetSB3VecEnv`: the SB3 ``VecEnv`` over
+  :class:`mm_env.multi_asset.MultiAssetMarketMakingVectorEnv`, all sub-envs in one numpy batch,
+  in Gymnasium's ``SameStep`` autoreset mode (SB3's convention). It is
+  :class:`train.sb3.vec_env.SB3VecEnv` (its reset, attribute access and conventions) with the
+  multi-asset vector env underneath; on an episode end ``infos[i]`` holds the final info of
+  sub-env ``i`` (per-asset keys as arrays ``(n,)``, the others as floats), its
+  ``terminal_observation`` and ``TimeLimit.truncated = False`` (the horizon is observed). With
+  one asset, observations and rewards equal :class:`~train.sb3.vec_env.SB3VecEnv`'s on the
+  same market bit for bit.
+- :class:`VecMultiAssetFeatures`: the network input of
+  :class:`train.sb3.multi_asset_features.MultiAssetFeatures` (selection, derived features,
+  fixed scaling), on observations and terminal observations.
+- :class:`VecMultiAssetMartingaleReward`: the training reward
+  ``r - sum_i q_i' (dS_i - E[dS_i | S_i])``, asset by asset the single-asset correction
+  :class:`train.wrappers.MartingaleCorrection`: each term has mean zero given the state
+  whatever the policy, so every policy keeps its expected return (the optimal policy is
+  unchanged) while the price noise, most of the reward's variance, is gone. Training only;
+  evaluate on the env's reward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+
+from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
+from train.sb3.multi_asset_features import MultiAssetFeatures
+from train.sb3.vec_env import SB3VecEnv
+from train.wrappers import MartingaleCorrection
+
+
+class MultiAssetSB3VecEnv(SB3VecEnv):
+    """SB3 VecEnv over a native multi-asset vector env.
+
+    ``MultiAssetSB3VecEnv(num_envs, config=None, *, preset=None, **overrides)`` builds one
+    (``preset``: a :class:`~mm_env.multi_asset.MultiAssetConfig` preset such as ``"pair"``);
+    ``MultiAssetSB3VecEnv.wrap(venv)`` adapts an existing vector env in ``SameStep`` mode.
+    """
+
+    config: MultiAssetConfig  # type: ignore[assignment]
+    venv: MultiAssetMarketMakingVectorEnv  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: MultiAssetConfig | None = None,
+        *,
+        preset: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        venv = MultiAssetMarketMakingVectorEnv(
+            num_envs, config, preset=preset, autoreset_mode="SameStep", **overrides
+        )
+        self._init_from(venv)  # type: ignore[arg-type]
+
+    @classmethod
+    def wrap(cls, venv: Any) -> MultiAssetSB3VecEnv:
+        """Adapt an existing multi-asset vector env (``autoreset_mode="SameStep"``)."""
+        if not isinstance(venv, MultiAssetMarketMakingVectorEnv):
+            raise ValueError(
+                f"venv must be a MultiAssetMarketMakingVectorEnv, got {type(venv).__name__}"
+            )
+        if venv.autoreset_mode.value != "SameStep":
+            raise ValueError(
+                f"venv must use autoreset_mode='SameStep' (SB3's convention), got "
+                f"{venv.autoreset_mode.value!r}; create it with autoreset_mode='SameStep'"
+            )
+        self = cls.__new__(cls)
+        self._init_from(venv)  # type: ignore[arg-type]
+        return self
+
+    @property
+    def n_assets(self) -> int:
+        return self.config.n_assets
+
+    def step_wait(self) -> VecEnvStepReturn:
+        if self._actions is None:
+            raise RuntimeError("call step_async(actions) before step_wait()")
+        obs, reward, terminated, truncated, info = self.venv.step(self._actions)
+        self._actions = None
+        self.last_info = info
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            final_obs, final_info = info["final_obs"], info["final_info"]
+            keys = [k for k in final_info if not k.startswith("_")]
+            for i in np.flatnonzero(dones):
+                infos[i] = {k: _entry(final_info[k][i]) for k in keys}
+                infos[i]["terminal_observation"] = final_obs[i]
+                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        return obs, reward.astype(np.float32), dones, infos
+
+
+def _entry(value: Any) -> Any:
+    """One sub-env's info value: a float/bool for a scalar, a writable array per asset."""
+    arr = np.asarray(value)
+    return arr.item() if arr.ndim == 0 else arr.copy()
+
+
+def multi_asset_adapter(venv: VecEnv, wrapper: str) -> MultiAssetSB3VecEnv:
+    """The :class:`MultiAssetSB3VecEnv` under ``venv``, or ValueError naming ``wrapper``."""
+    base = venv.unwrapped
+    if not isinstance(base, MultiAssetSB3VecEnv):
+        raise ValueError(f"{wrapper} must wrap a MultiAssetSB3VecEnv, got {type(base).__name__}")
+    return base
+
+
+class VecMultiAssetFeatures(VecEnvWrapper):
+    """The network input of :class:`MultiAssetFeatures` in place of the raw observation."""
+
+    def __init__(self, venv: VecEnv, features: MultiAssetFeatures) -> None:
+        base = multi_asset_adapter(venv, "VecMultiAssetFeatures")
+        if features.config != base.config:
+            raise ValueError("features must be built from the wrapped env's MultiAssetConfig")
+        self.features = features
+        box = venv.observation_space
+        assert isinstance(box, spaces.Box)
+        low, high = features.bounds(box.low, box.high)
+        space = spaces.Box(low, high, dtype=np.float32)
+        super().__init__(venv, observation_space=space)
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        assert isinstance(obs, np.ndarray)
+        return self.features(obs)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        assert isinstance(obs, np.ndarray)
+        for i in np.flatnonzero(done):
+            infos[i]["terminal_observation"] = self.features(infos[i]["terminal_observation"])
+        return self.features(obs), reward, done, infos
+
+
+class VecMultiAssetMartingaleReward(VecEnvWrapper):
+    """Training reward ``r - sum_i q_i' (S_i' - S_i - E[S_i' - S_i | S_i])`` (module doc).
+
+    Must wrap a :class:`MultiAssetSB3VecEnv` (possibly through a VecMonitor). ValueError
+    (saying to train without it) for a market whose mids move predictably.
+    """
+
+    def __init__(self, venv: VecEnv) -> None:
+        super().__init__(venv)
+        self.base = multi_asset_adapter(venv, "VecMultiAssetMartingaleReward")
+        config = self.base.config
+        self.corrections = [MartingaleCorrection(config.asset(i)) for i in range(config.n_assets)]
+        self.mid = np.zeros((self.base.num_envs, config.n_assets))
+
+    def noise(self, inventory: np.ndarray, mid_before: np.ndarray, mid_after: np.ndarray) -> Any:
+        """``sum_i q_i' (S_i' - S_i - E[S_i' - S_i | S_i])`` of arrays ``(num_envs, n)``."""
+        total = np.zeros(inventory.shape[0])
+        for i, correction in enumerate(self.corrections):
+            total = total + correction.noise(inventory[:, i], mid_before[:, i], mid_after[:, i])
+        return total
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        self.mid = np.array(self.base.last_info["mid"], dtype=np.float64)
+        return obs
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        info = self.base.last_info
+        q = np.array(info["inventory"], dtype=np.float64)
+        mid = np.array(info["mid"], dtype=np.float64)
+        for i in np.flatnonzero(done):  # last_info holds the reset state: use the final one
+            q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
+        reward = reward - np.asarray(self.noise(q, self.mid, mid), dtype=np.float32)
+        self.mid = np.array(info["mid"], dtype=np.float64)
+        return obs, reward, done, infos
