@@ -3,6 +3,7 @@
 The env stack (:mod:`train.sb3.multi_asset_env`): :class:`MultiAssetSB3VecEnv` (all envs in one
 numpy batch) -> ``VecMonitor`` (episode statistics of the env's own reward) ->
 :class:`VecMultiAssetMartingaleReward` (optional, training-only variance reduction) ->
+:class:`VecMultiAssetPotentialShaping` (optional, training-only potential-based shaping) ->
 :class:`VecMultiAssetFeatures` (the network input, fixed scaling) -> ``VecNormalize``
 (reward scaling only; the observation scaling is fixed, so the saved model needs no running
 statistics).
@@ -43,9 +44,11 @@ from train.evaluation.multi_asset import evaluate_multi_asset, market_diff
 from train.sb3.algorithms import LinearSchedule
 from train.sb3.model_dir import MODEL_FILE, load_model
 from train.sb3.multi_asset_env import (
+    MultiAssetInventoryPotential,
     MultiAssetSB3VecEnv,
     VecMultiAssetFeatures,
     VecMultiAssetMartingaleReward,
+    VecMultiAssetPotentialShaping,
 )
 from train.sb3.multi_asset_features import (
     DEFAULT_FEATURES,
@@ -81,6 +84,7 @@ class MultiAssetTrainConfig:
     log_std_init: float = -1.0
     features: tuple[str, ...] = DEFAULT_FEATURES
     martingale_reward: bool = True
+    reward_shaping: str = "terminal"
     norm_reward: bool = True
     eval_freq: int = 1_000_000
     eval_episodes: int = 2000
@@ -114,7 +118,9 @@ class MultiAssetTrainConfig:
         object.__setattr__(self, "net_arch", arch)
         object.__setattr__(self, "features", check_multi_asset_features(self.features))
         object.__setattr__(self, "overrides", dict(self.overrides))
-        self.market()  # the preset and overrides, with MultiAssetConfig's messages
+        market = self.market()  # the preset and overrides, with MultiAssetConfig's messages
+        if self.reward_shaping != "none":
+            MultiAssetInventoryPotential(market, self.reward_shaping)  # its checks
 
     def market(self) -> MultiAssetConfig:
         """The :class:`MultiAssetConfig` this run trains on."""
@@ -204,6 +210,8 @@ def make_multi_asset_stack(
     inner: VecEnv = VecMonitor(base)
     if cfg.martingale_reward:
         inner = VecMultiAssetMartingaleReward(inner)
+    if cfg.reward_shaping != "none":
+        inner = VecMultiAssetPotentialShaping(inner, cfg.reward_shaping)
     select = VecMultiAssetFeatures(inner, MultiAssetFeatures(market, cfg.features))
     vecnorm = VecNormalize(select, norm_obs=False, norm_reward=cfg.norm_reward, gamma=cfg.gamma)
     return base, select, vecnorm

@@ -18,6 +18,9 @@
   whatever the policy, so every policy keeps its expected return (the optimal policy is
   unchanged) while the price noise, most of the reward's variance, is gone. Training only;
   evaluate on the env's reward.
+- :class:`VecMultiAssetPotentialShaping`: potential-based shaping ``r + Psi(s') - Psi(s)`` with
+  the joint inventory potential ``-q' C q`` of :class:`MultiAssetInventoryPotential`, 0 at the
+  end (the multi-asset :class:`train.wrappers.InventoryPotential`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
 from train.sb3.multi_asset_features import MultiAssetFeatures
 from train.sb3.vec_env import SB3VecEnv
-from train.wrappers import MartingaleCorrection
+from train.wrappers import SHAPINGS, MartingaleCorrection
 
 
 class MultiAssetSB3VecEnv(SB3VecEnv):
@@ -174,3 +177,68 @@ class VecMultiAssetMartingaleReward(VecEnvWrapper):
         reward = reward - np.asarray(self.noise(q, self.mid, mid), dtype=np.float32)
         self.mid = np.array(info["mid"], dtype=np.float64)
         return obs, reward, done, infos
+
+
+class MultiAssetInventoryPotential:
+    """A potential ``P(t, q) = -q' C(T - t) q`` for potential-based reward shaping (Ng, Harada
+    and Russell 1999), ``P = 0`` at the end of the episode.
+
+    Over an episode the shaping terms ``P(s') - P(s)`` sum to ``-P(0, q_0)`` (0 from a flat
+    start), so every policy keeps its expected return and the optimal policy is unchanged;
+    what changes is when the reward arrives. Under ``inventory_penalty`` the terminal penalty
+    ``-q_T' Psi q_T`` is otherwise felt all at once at the last step; with ``"terminal"``
+    (``C = Psi``) each step pays the change of ``q' Psi q`` it causes, where the inventory is
+    taken on. ``"running"`` (``C(tau) = Psi + Phi tau``) also prepays the running penalty
+    still to come on the inventory held.
+    """
+
+    def __init__(self, config: MultiAssetConfig, kind: str) -> None:
+        if kind not in SHAPINGS[1:]:
+            raise ValueError(f"reward_shaping must be one of {list(SHAPINGS)}, got {kind!r}")
+        if config.reward != "inventory_penalty":
+            raise ValueError(
+                f"reward_shaping={kind!r} shapes the inventory penalty, but the market's reward "
+                f"is {config.reward!r}; use reward_shaping='none'"
+            )
+        self.kind = kind
+        self.alpha = np.asarray(config.alpha_matrix, dtype=np.float64)
+        self.phi = np.asarray(config.phi_matrix, dtype=np.float64)
+        self.T, self.dt = config.T, config.dt
+
+    def value(self, step: np.ndarray, inventory: np.ndarray) -> np.ndarray:
+        """``P`` before the step with index ``step`` ``(m,)`` at inventories ``(m, n)``
+        (0 at the end, ``step = n_steps``)."""
+        tau = self.T - np.asarray(step, dtype=np.float64) * self.dt
+        q = np.asarray(inventory, dtype=np.float64)
+        quad = np.einsum("mi,ij,mj->m", q, self.alpha, q)
+        if self.kind == "running":
+            quad = quad + tau * np.einsum("mi,ij,mj->m", q, self.phi, q)
+        return np.asarray(np.where(tau > 0.5 * self.dt, -quad, 0.0))
+
+
+class VecMultiAssetPotentialShaping(VecEnvWrapper):
+    """Training reward ``r + P(s') - P(s)`` with :class:`MultiAssetInventoryPotential`
+    (``kind``: ``"terminal"`` or ``"running"``). Must wrap a :class:`MultiAssetSB3VecEnv`
+    (possibly through other wrappers); evaluate on the env's own reward."""
+
+    def __init__(self, venv: VecEnv, kind: str) -> None:
+        super().__init__(venv)
+        self.base = multi_asset_adapter(venv, "VecMultiAssetPotentialShaping")
+        self.potential_of = MultiAssetInventoryPotential(self.base.config, kind)
+        self.potential = np.zeros(self.base.num_envs)
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        info = self.base.last_info
+        self.potential = self.potential_of.value(info["step"], info["inventory"])
+        return obs
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        info = self.base.last_info
+        after = self.potential_of.value(info["step"], info["inventory"])
+        # a finished episode ends in its terminal state (P = 0); last_info already holds the
+        # next episode's first state, whose potential the next step starts from
+        shaped = reward + (np.where(done, 0.0, after) - self.potential).astype(np.float32)
+        self.potential = after
+        return obs, shaped, done, infos

@@ -16,13 +16,15 @@ from mm_env import MarketConfig
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
 from tests.train.multi_asset.conftest import small_pair
 from train.sb3.multi_asset_env import (
+    MultiAssetInventoryPotential,
     MultiAssetSB3VecEnv,
     VecMultiAssetFeatures,
     VecMultiAssetMartingaleReward,
+    VecMultiAssetPotentialShaping,
 )
 from train.sb3.multi_asset_features import MultiAssetFeatures, fixed_multi_asset_scale
 from train.sb3.vec_env import SB3VecEnv
-from train.sb3.wrappers import VecMartingaleReward
+from train.sb3.wrappers import VecMartingaleReward, VecPotentialShaping
 
 
 def rollout(venv: VecEnv, n_steps: int, seed: int, actions: np.ndarray):
@@ -161,3 +163,46 @@ def test_feature_columns_scaling_and_bounds():
         feats(np.zeros(3))
     with pytest.raises(ValueError, match="2 finite numbers"):
         MultiAssetFeatures(config, ("inventory",), offset=[0.0], scale=[1.0, 1.0])
+
+
+def test_potential_shaping_telescopes_and_reduces_to_one_asset():
+    config = small_pair()
+    actions = np.random.default_rng(1).uniform(0.0, 1.0, (4, 4)).astype(np.float32)
+    for kind in ("terminal", "running"):
+        raw = rollout(MultiAssetSB3VecEnv(4, config), config.n_steps, 9, actions)
+        shaped = rollout(
+            VecMultiAssetPotentialShaping(MultiAssetSB3VecEnv(4, config), kind),
+            config.n_steps,
+            9,
+            actions,
+        )
+        assert np.array_equal(raw[0], shaped[0])
+        # from a flat start the shaping terms sum to 0 over an episode, not step by step
+        np.testing.assert_allclose(raw[1].sum(axis=0), shaped[1].sum(axis=0), atol=1e-3)
+        assert not np.allclose(raw[1], shaped[1])
+    # the first step's term for "terminal": -q_1' Psi q_1 (flat start)
+    venv = MultiAssetSB3VecEnv(4, config)
+    wrapped = VecMultiAssetPotentialShaping(venv, "terminal")
+    wrapped.seed(2)
+    wrapped.reset()
+    _, r_shaped, _, _ = wrapped.step(actions)
+    q = np.array(venv.last_info["inventory"], dtype=np.float64)
+    plain = rollout(MultiAssetSB3VecEnv(4, config), 1, 2, actions)[1][0]
+    psi = np.asarray(config.alpha_matrix)
+    np.testing.assert_allclose(r_shaped, plain - np.einsum("mi,ij,mj->m", q, psi, q), atol=1e-4)
+    # one asset: the single-asset shaping
+    market = MarketConfig.preset("penalty", n_steps=20, A=20.0)
+    one = rollout(VecPotentialShaping(SB3VecEnv(3, market), "running"), 30, 4, actions[:3, :2])
+    multi = rollout(
+        VecMultiAssetPotentialShaping(
+            MultiAssetSB3VecEnv(3, MultiAssetConfig.from_market(market)), "running"
+        ),
+        30,
+        4,
+        actions[:3, :2],
+    )
+    np.testing.assert_allclose(one[1], multi[1], atol=1e-5)
+    with pytest.raises(ValueError, match="reward_shaping"):
+        VecMultiAssetPotentialShaping(MultiAssetSB3VecEnv(2, config), "sometimes")
+    with pytest.raises(ValueError, match="use reward_shaping='none'"):
+        MultiAssetInventoryPotential(small_pair(reward="pnl", phi=0.0, alpha=0.0), "terminal")
