@@ -1,0 +1,249 @@
+"""Self-play PPO among N competing market makers against AS and the monopolist's quotes.
+
+Run: ``.venv/bin/python benchmarks/competition_results.py`` (``--help`` for the options).
+
+Market: the competition yardsticks' (:func:`agents.competition.yardstick_config`: the
+``"penalty"`` preset, i.e. the AS 2008 market with arithmetic mid, T = 1, 200 steps, A = 140,
+k = 1.5, bernoulli fills, reward ``inventory_penalty`` with phi = alpha = 0.1; inventory
+limit 10 per maker, tick 0.05, a still mid), the same for every N.
+
+For N = 1, 2, 4, 8 (``--ns``):
+
+1. trains one self-play PPO policy shared by all makers
+   (:func:`train.sb3.competition.train_self_play`, ``--timesteps`` maker-steps, about
+   ``--rows`` batch rows: ``rows // N`` games; other hyperparameters the
+   :class:`~train.sb3.competition.SelfPlayConfig` defaults: n_steps 40, minibatch 10,000,
+   5 epochs, lr 5e-4 linear, network 64x64, input ``[t, sqrt t, q]`` scaled, reward
+   normalisation), into ``--runs-dir/n{N}_{timesteps}`` (a run whose ``config.json`` matches
+   is reused, not retrained);
+2. evaluates by Monte Carlo (:func:`train.evaluation.competition.evaluate_competition`,
+   ``--episodes`` games, one seed for every profile: common random numbers) the PPO profile,
+   AS for every maker (gamma 0.1 with the preset's sigma = 2 in the AS formula, as the
+   yardsticks), and the N = 1 optimum (``DiscreteOptimalAgent``) played by every maker:
+   the mean quoted spread (bid + ask depth when quoting both sides), the reward and PnL per
+   maker and each maker's fill share, with standard errors;
+3. for N = 2, exactly on the lattice (:mod:`agents.competition`): the PPO profile tabulated
+   on ``(t, q_0, q_1)``, its exact values and exploitability, the same for AS and for the
+   monopolist profile, next to the equilibrium's (:func:`agents.competition.solve_equilibrium`).
+
+Prints a table and writes the figure of spread against N (``--figure``,
+:func:`train.plots.competition.plot_spread_vs_makers`). ``--train-only`` stops after step 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.competition import (
+    CompetitionLattice,
+    Equilibrium,
+    TablePolicy,
+    avellaneda_stoikov_profile,
+    exploitability,
+    monopolist_profile,
+    solve_equilibrium,
+    table_from_agent,
+    yardstick_config,
+)
+from train.evaluation.competition import CompetitionEvaluation, evaluate_competition
+from train.sb3.competition import (
+    CONFIG_FILE,
+    SelfPlayConfig,
+    SelfPlayPolicy,
+    load_self_play,
+    train_self_play,
+)
+
+AS_SIGMA = 2.0  # the preset's volatility, kept in AS's formula on the still-mid market
+
+
+def self_play_policy(n: int, args: argparse.Namespace, timesteps: int) -> SelfPlayPolicy:
+    """Train (or reuse) the self-play run of ``n`` makers with a budget of ``timesteps``."""
+    cfg = SelfPlayConfig(
+        n_makers=n,
+        n_games=max(1, args.rows // n),
+        total_timesteps=timesteps,
+        seed=args.train_seed,
+    )
+    run = Path(args.runs_dir) / f"n{n}_{timesteps}"
+    if (run / CONFIG_FILE).is_file():
+        saved = json.loads((run / CONFIG_FILE).read_text())
+        if saved != cfg.to_dict():
+            raise SystemExit(f"{run} holds a run of another config; remove it or pick --runs-dir")
+        print(f"N={n}: reusing {run}", flush=True)
+    else:
+        t0 = time.perf_counter()
+        result = train_self_play(cfg, run)
+        print(
+            f"N={n}: trained {result.num_timesteps} maker-steps in "
+            f"{time.perf_counter() - t0:.0f} s -> {run}",
+            flush=True,
+        )
+    return load_self_play(run)
+
+
+def tabulate(game: CompetitionLattice, policy: SelfPlayPolicy, maker: int) -> np.ndarray:
+    """The PPO policy's table of ``maker`` on ``(t, q_0, q_1)``: queried with the env's
+    observation of that state (the other maker's last depths, unseen by the policy, set to
+    ``max_depth``)."""
+    if not policy.full_information:
+        return table_from_agent(game, policy, maker)
+    c = game.config
+    q_own = game.inventories[maker]
+    q_other = game.inventories[1 - maker]
+    out = np.empty((game.n_steps, *game.shape, 2))
+    for i in range(game.n_steps):
+        own, other = np.meshgrid(q_own, q_other, indexing="ij")
+        obs = np.zeros((own.size, 6), np.float32)
+        obs[:, 0] = c.T - i * c.dt
+        obs[:, 1], obs[:, 2], obs[:, 3] = own.ravel(), c.S0, other.ravel()
+        obs[:, 4] = obs[:, 5] = c.max_depth
+        act = policy.act(obs).reshape(own.shape[0], own.shape[1], 2)
+        out[i] = act if maker == 0 else act.transpose(1, 0, 2)
+    return out
+
+
+def fmt(value: float, se: float, se_digits: int = 3) -> str:
+    if math.isnan(value):
+        return "nan"
+    return f"{value:8.3f} +- {se:.{se_digits}f}"
+
+
+def row(n: int, name: str, ev: CompetitionEvaluation) -> dict[str, Any]:
+    s = ev.summary()
+    shares = [e.value for e in s["fill_share"]["makers"]]
+    return {
+        "N": n,
+        "profile": name,
+        "spread": s["spread"]["all"],
+        "reward": s["reward"]["all"],
+        "pnl": s["pnl"]["all"],
+        "fills": s["fills"]["all"],
+        "share_min": min(shares),
+        "share_max": max(shares),
+        "share_0": s["fill_share"]["makers"][0],
+    }
+
+
+def lattice_section(
+    game: CompetitionLattice, eq: Equilibrium, ppo: dict[int, SelfPlayPolicy]
+) -> list[str]:
+    """The exact N = 2 lines: spreads at t = 0, values, exploitability of each profile."""
+    config = game.config
+    a, b = game.origin
+    profiles = {
+        **{
+            f"self-play PPO, {steps / 1e6:g}M steps": [tabulate(game, pol, j) for j in (0, 1)]
+            for steps, pol in sorted(ppo.items())
+        },
+        "AS every maker": [
+            table_from_agent(game, ag, j)
+            for j, ag in enumerate(avellaneda_stoikov_profile(config, 2, sigma=AS_SIGMA))
+        ],
+        "N=1 optimum every maker": [
+            table_from_agent(game, ag, j) for j, ag in enumerate(monopolist_profile(config, 2))
+        ],
+    }
+    lines = [
+        "exact, on the (t, q0, q1) lattice (spread: maker 0's requested bid + ask depth at "
+        "t = 0, q = (0, 0)):",
+        f"  {'profile':26s} {'spread':>7s} {'values (maker 0, 1)':>21s} "
+        f"{'exploitability':>15s} {'BR gains (0, 1)':>19s}",
+    ]
+    for name, tables in profiles.items():
+        ex = exploitability(game, tables)
+        v = ex.profile.initial
+        spread = float(tables[0][0, a, b].sum())
+        lines.append(
+            f"  {name:26s} {spread:7.3f} {v[0]:10.4f} {v[1]:10.4f} {ex.value:15.4f} "
+            f"{ex.gains[0]:9.4f} {ex.gains[1]:9.4f}"
+        )
+    v = eq.profile.initial
+    spread = float(eq.tables[0][0, a, b].sum())
+    lines.append(
+        f"  {'equilibrium':26s} {spread:7.3f} {v[0]:10.4f} {v[1]:10.4f} {eq.exploitability:15.2e}"
+    )
+    return lines
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--ns", type=int, nargs="+", default=[1, 2, 4, 8])
+    p.add_argument("--timesteps", type=int, default=5_000_000, help="maker-steps per training")
+    p.add_argument("--rows", type=int, default=1000, help="batch rows (games x makers)")
+    p.add_argument("--train-seed", type=int, default=0)
+    p.add_argument("--episodes", type=int, default=4000, help="Monte Carlo games per profile")
+    p.add_argument("--seed", type=int, default=2024, help="seed of the Monte Carlo")
+    p.add_argument("--runs-dir", default="runs/competition_results")
+    p.add_argument("--figure", default="out/competition_spread_vs_n.png")
+    p.add_argument(
+        "--n2-budgets",
+        type=int,
+        nargs="*",
+        default=[2_000_000],
+        help="further N = 2 training budgets for the exact section (the learning trend)",
+    )
+    p.add_argument("--train-only", action="store_true")
+    p.add_argument("--no-lattice", action="store_true", help="skip the exact N = 2 section")
+    args = p.parse_args()
+    config = yardstick_config()
+    policies = {n: self_play_policy(n, args, args.timesteps) for n in args.ns}
+    n2_budgets = {args.timesteps: policies[2]} if 2 in args.ns else {}
+    for steps in args.n2_budgets:
+        if steps not in n2_budgets:
+            n2_budgets[steps] = self_play_policy(2, args, steps)
+    if args.train_only:
+        return
+    game = eq = None
+    if 2 in args.ns and not args.no_lattice:
+        game = CompetitionLattice(config)
+        t0 = time.perf_counter()
+        eq = solve_equilibrium(game)
+        print(f"equilibrium of the N = 2 lattice game solved in {time.perf_counter() - t0:.0f} s")
+    rows = []
+    for n in args.ns:
+        profiles: dict[str, Any] = {
+            "self-play PPO": policies[n],
+            "AS every maker": avellaneda_stoikov_profile(config, n, sigma=AS_SIGMA),
+            "N=1 optimum every maker": monopolist_profile(config, n),
+        }
+        if n == 2 and game is not None and eq is not None:
+            profiles["equilibrium (lattice)"] = [TablePolicy(game, eq.tables[j], j) for j in (0, 1)]
+        for name, profile in profiles.items():
+            ev = evaluate_competition(
+                profile, config, n_makers=n, n_episodes=args.episodes, seed=args.seed
+            )
+            rows.append(row(n, name, ev))
+    print(
+        "market: penalty preset, tick 0.05, |q| <= 10 per maker, still mid, 200 steps; "
+        f"{args.episodes} games per profile (common random numbers), mean +- SE; "
+        f"PPO: {args.timesteps} maker-steps per N"
+    )
+    print(
+        f"{'N':>2s} {'profile':26s} {'quoted spread':>17s} {'reward per maker':>19s} "
+        f"{'PnL per maker':>19s} {'fills per maker':>17s} {'fill share min..max':>20s}"
+    )
+    for r in rows:
+        print(
+            f"{r['N']:2d} {r['profile']:26s} {fmt(r['spread'].value, r['spread'].se, 4):>17s} "
+            f"{fmt(r['reward'].value, r['reward'].se):>19s} "
+            f"{fmt(r['pnl'].value, r['pnl'].se):>19s} "
+            f"{r['fills'].value:17.2f} {r['share_min']:9.3f}..{r['share_max']:.3f}"
+        )
+    if game is not None and eq is not None:
+        print("\n".join(lattice_section(game, eq, n2_budgets)))
+    from train.plots.competition import plot_spread_vs_makers
+
+    plot_spread_vs_makers(rows, args.figure)
+    print(f"figure: {args.figure}")
+
+
+if __name__ == "__main__":
+    main()
