@@ -60,6 +60,5 @@ def plot_spread_vs_makers(
         ax.set_xlabel("number of makers N")
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-    axes[1].set_yscale("symlog", linthresh=1.0)
     axes[0].legend(fontsize=8)
     return finish(fig, path, title)
