@@ -24,7 +24,10 @@ For N = 1, 2, 4, 8 (``--ns``):
    maker and each maker's fill share, with standard errors;
 3. for N = 2, exactly on the lattice (:mod:`agents.competition`): the PPO profile tabulated
    on ``(t, q_0, q_1)``, its exact values and exploitability, the same for AS and for the
-   monopolist profile, next to the equilibrium's (:func:`agents.competition.solve_equilibrium`).
+   monopolist profile, next to the equilibrium's (:func:`agents.competition.solve_equilibrium`);
+   also for the further N = 2 runs of ``--n2-variants`` (other budgets: the learning trend;
+   ``STEPS:stagger``: the games' episodes spread over the horizon at the start,
+   :meth:`train.sb3.competition_vec_env.CompetitionSB3VecEnv.stagger`).
 
 Prints a table and writes the figure of spread against N (``--figure``,
 :func:`train.plots.competition.plot_spread_vs_makers`). ``--train-only`` stops after step 1.
@@ -64,18 +67,22 @@ from train.sb3.competition import (
 AS_SIGMA = 2.0  # the preset's volatility, kept in AS's formula on the still-mid market
 
 
-def self_play_policy(n: int, args: argparse.Namespace, timesteps: int) -> SelfPlayPolicy:
-    """Train (or reuse) the self-play run of ``n`` makers with a budget of ``timesteps``."""
+def self_play_policy(
+    n: int, args: argparse.Namespace, timesteps: int, stagger: bool = False
+) -> SelfPlayPolicy:
+    """Train (or reuse) the self-play run of ``n`` makers with a budget of ``timesteps``
+    (``stagger``: the games' episodes spread over the horizon)."""
     cfg = SelfPlayConfig(
         n_makers=n,
         n_games=max(1, args.rows // n),
         total_timesteps=timesteps,
         seed=args.train_seed,
+        stagger_episodes=stagger,
     )
-    run = Path(args.runs_dir) / f"n{n}_{timesteps}"
+    run = Path(args.runs_dir) / f"n{n}_{timesteps}{'_stagger' if stagger else ''}"
     if (run / CONFIG_FILE).is_file():
-        saved = json.loads((run / CONFIG_FILE).read_text())
-        if saved != cfg.to_dict():
+        saved = SelfPlayConfig.from_dict(json.loads((run / CONFIG_FILE).read_text()))
+        if saved != cfg:
             raise SystemExit(f"{run} holds a run of another config; remove it or pick --runs-dir")
         print(f"N={n}: reusing {run}", flush=True)
     else:
@@ -133,16 +140,13 @@ def row(n: int, name: str, ev: CompetitionEvaluation) -> dict[str, Any]:
 
 
 def lattice_section(
-    game: CompetitionLattice, eq: Equilibrium, ppo: dict[int, SelfPlayPolicy]
+    game: CompetitionLattice, eq: Equilibrium, ppo: dict[str, SelfPlayPolicy]
 ) -> list[str]:
     """The exact N = 2 lines: spreads at t = 0, values, exploitability of each profile."""
     config = game.config
     a, b = game.origin
     profiles = {
-        **{
-            f"self-play PPO, {steps / 1e6:g}M steps": [tabulate(game, pol, j) for j in (0, 1)]
-            for steps, pol in sorted(ppo.items())
-        },
+        **{f"PPO, {label}": [tabulate(game, pol, j) for j in (0, 1)] for label, pol in ppo.items()},
         "AS every maker": [
             table_from_agent(game, ag, j)
             for j, ag in enumerate(avellaneda_stoikov_profile(config, 2, sigma=AS_SIGMA))
@@ -184,21 +188,24 @@ def main() -> None:
     p.add_argument("--runs-dir", default="runs/competition_results")
     p.add_argument("--figure", default="out/competition_spread_vs_n.png")
     p.add_argument(
-        "--n2-budgets",
-        type=int,
+        "--n2-variants",
         nargs="*",
-        default=[2_000_000],
-        help="further N = 2 training budgets for the exact section (the learning trend)",
+        default=["2000000", "10000000", "5000000:stagger"],
+        help="further N = 2 self-play runs for the exact section: STEPS (another budget: the "
+        "learning trend) or STEPS:stagger (episodes spread over the horizon)",
     )
     p.add_argument("--train-only", action="store_true")
     p.add_argument("--no-lattice", action="store_true", help="skip the exact N = 2 section")
     args = p.parse_args()
     config = yardstick_config()
     policies = {n: self_play_policy(n, args, args.timesteps) for n in args.ns}
-    n2_budgets = {args.timesteps: policies[2]} if 2 in args.ns else {}
-    for steps in args.n2_budgets:
-        if steps not in n2_budgets:
-            n2_budgets[steps] = self_play_policy(2, args, steps)
+    n2_runs = {f"{args.timesteps / 1e6:g}M steps": policies[2]} if 2 in args.ns else {}
+    for variant in args.n2_variants:
+        steps, _, option = variant.partition(":")
+        if option not in ("", "stagger"):
+            raise SystemExit(f"--n2-variants takes STEPS or STEPS:stagger, got {variant!r}")
+        label = f"{int(steps) / 1e6:g}M steps{', staggered' if option else ''}"
+        n2_runs.setdefault(label, self_play_policy(2, args, int(steps), option == "stagger"))
     if args.train_only:
         return
     game = eq = None
@@ -238,7 +245,7 @@ def main() -> None:
             f"{r['fills'].value:17.2f} {r['share_min']:9.3f}..{r['share_max']:.3f}"
         )
     if game is not None and eq is not None:
-        print("\n".join(lattice_section(game, eq, n2_budgets)))
+        print("\n".join(lattice_section(game, eq, n2_runs)))
     from train.plots.competition import plot_spread_vs_makers
 
     plot_spread_vs_makers(rows, args.figure)

@@ -112,6 +112,8 @@ class SelfPlayConfig:
     """Also feed the other makers' inventories (plays on full-information observations)."""
     norm_reward: bool = True
     """Scale rewards by a running std of the return (VecNormalize)."""
+    stagger_episodes: bool = False
+    """Spread the games' episode phases at the start (:meth:`CompetitionSB3VecEnv.stagger`)."""
     seed: int = 0
     """Seed of the games and the networks."""
     torch_threads: int = 1
@@ -193,6 +195,7 @@ def make_self_play_env(cfg: SelfPlayConfig) -> SelfPlayStack:
     """The training stack of ``cfg`` (module doc)."""
     game = cfg.game()
     base = CompetitionSB3VecEnv(cfg.n_games, config=game)
+    base.stagger_episodes = cfg.stagger_episodes
     base.seed(cfg.seed)
     monitor = VecMonitor(base)
     transform = CompetitionFeatureTransform(game, cfg.obs_features, cfg.other_inventories)

@@ -48,7 +48,14 @@ class CompetitionSB3VecEnv(SB3VecEnv):
     :class:`~mm_env.competition.CompetitionConfig`), ``config`` (the single-asset
     :class:`~mm_env.MarketConfig` of the market), ``n_makers``, ``num_games`` and
     ``last_info`` (the batched info of the last step, ``(num_games, N)`` arrays).
+
+    With :attr:`stagger_episodes` set, :meth:`reset` spreads the games' episodes over the
+    horizon (:meth:`stagger`), so that a rollout shorter than an episode holds every stage of
+    it instead of the same time slice for all games (a training choice; the game is unchanged).
     """
+
+    #: spread the games' phases on reset
+    stagger_episodes: bool = False
 
     def __init__(
         self,
@@ -104,11 +111,37 @@ class CompetitionSB3VecEnv(SB3VecEnv):
 
     def reset(self) -> VecEnvObs:
         obs, info = self.venv.reset(seed=self._seeds[0])
+        if self.stagger_episodes:
+            obs, info = self.stagger(obs, info)
         self._reset_seeds()
         self._reset_options()
         self.last_info = info
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return self._env.flat(obs)
+
+    def stagger(self, obs: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        """Put game ``g`` at step ``floor(g n_steps / num_games)`` of a fresh episode.
+
+        Every game steps under the naive quotes (depth ``1/k`` on both sides, for every maker)
+        and is reset (``reset_mask``) when it has as many steps left as its phase asks: no game
+        ends an episode, the draws come from the env's own generator (a seeded reset staggers
+        the same way every time), and the steps before a game's reset belong to no episode.
+        Returns the batched observation and info after the last step (``obs``, ``info``: those
+        of the fresh reset before it).
+        """
+        env = self._env
+        horizon = self.config.n_steps
+        phase = (np.arange(self.num_games) * horizon) // self.num_games
+        last = int(phase.max())
+        space = env.single_action_space
+        naive = np.clip(np.full(2, 1.0 / self.config.k), space.low, space.high)
+        actions = np.broadcast_to(naive, (self.num_games, self.n_makers, 2))
+        for done in range(1, last + 1):
+            obs, _, _, _, info = env.step(actions)
+            starts = phase == last - done
+            if starts.any():
+                obs, info = env.reset(options={"reset_mask": starts})
+        return obs, info
 
     def step_wait(self) -> VecEnvStepReturn:
         if self._actions is None:

@@ -193,3 +193,23 @@ def test_loader_refuses_what_is_not_a_self_play_model(tmp_path):
     (tmp_path / "meta.json").write_text(json.dumps({"algo": "PPO", "market": {}}))
     with pytest.raises(UserError, match="kind"):
         load_self_play(tmp_path)
+
+
+def test_stagger_spreads_the_games_over_the_horizon_without_ending_one():
+    venv = CompetitionSB3VecEnv(5, 2, preset="penalty", n_steps=10)
+    venv.stagger_episodes = True
+    venv.seed(2)
+    obs = venv.reset()
+    dt = venv.config.dt
+    phase = (np.arange(5) * 10) // 5  # game g at step 2 g
+    np.testing.assert_allclose(obs[:, 0], np.repeat(venv.config.T - phase * dt, 2), atol=1e-6)
+    np.testing.assert_array_equal(venv.last_info["step"], np.repeat(phase[:, None], 2, axis=1))
+    venv.seed(2)
+    np.testing.assert_array_equal(venv.reset(), obs)  # a seeded stagger repeats
+    ended = []
+    for t in range(1, 11):
+        _, _, done, _ = venv.step(np.full((10, 2), 0.7, np.float32))
+        games = np.flatnonzero(done) // 2
+        assert np.all(phase[games] + t == 10)  # game g ends after its 10 - 2 g remaining steps
+        ended += sorted(set(games.tolist()))
+    assert sorted(ended) == [0, 1, 2, 3, 4]
