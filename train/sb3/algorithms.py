@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from stable_baselines3 import A2C, DDPG, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import FloatSchedule
 
-from train.sb3.config import TrainConfig
+from train.sb3.config import ACTIVATION_NAMES, TrainConfig
 
 _CLASSES: dict[str, type[BaseAlgorithm]] = {
     "PPO": PPO,
@@ -53,9 +54,22 @@ def schedule_objects(cfg: TrainConfig | None) -> dict[str, Any]:
     return {"learning_rate": rate, "lr_schedule": FloatSchedule(rate)}
 
 
+#: ``TrainConfig.activation`` -> the torch module of the hidden layers.
+ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
+    "tanh": torch.nn.Tanh,
+    "relu": torch.nn.ReLU,
+    "elu": torch.nn.ELU,
+    "silu": torch.nn.SiLU,
+}
+assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
+
+
 def algorithm_kwargs(cfg: TrainConfig) -> dict[str, Any]:
     """Constructor keywords of ``cfg.algo`` built from the config."""
-    policy_kwargs: dict[str, Any] = {"net_arch": list(cfg.net_arch)}
+    policy_kwargs: dict[str, Any] = {
+        "net_arch": list(cfg.net_arch),
+        "activation_fn": ACTIVATIONS[cfg.activation],
+    }
     kwargs: dict[str, Any] = {
         "learning_rate": learning_rate(cfg),
         "gamma": cfg.gamma,

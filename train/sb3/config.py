@@ -17,6 +17,8 @@ from train.wrappers import SHAPINGS
 
 ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
 OBS_SCALINGS = ("fixed", "running", "none")
+#: hidden-layer activations of the policy and value networks (train.sb3.algorithms)
+ACTIVATION_NAMES = ("tanh", "relu", "elu", "silu")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,17 @@ class TrainConfig(PPORunConfig):
     eval_freq: int = field(
         default=2_000_000, metadata=doc("evaluate every this many steps (0: never)")
     )
+    stagger_episodes: bool = field(
+        default=False,
+        metadata=doc(
+            "start the training envs at phases spread over the horizon (SB3VecEnv.stagger), "
+            "so that each rollout holds every stage of an episode"
+        ),
+    )
+    activation: str = field(
+        default="tanh",
+        metadata=doc(f"hidden-layer activation of the networks, one of {ACTIVATION_NAMES}"),
+    )
     algo: str = field(default="PPO", metadata=doc(f"SB3 algorithm, one of {ALGORITHMS}"))
     n_envs: int = field(default=1000, metadata=doc("parallel environments (one numpy batch)"))
     batch_size: int = field(default=10_000, metadata=doc("minibatch size of the updates"))
@@ -64,6 +77,10 @@ class TrainConfig(PPORunConfig):
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {list(ALGORITHMS)}, got {self.algo!r}")
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(
+                f"activation must be one of {list(ACTIVATION_NAMES)}, got {self.activation!r}"
+            )
         if self.reward_shaping not in SHAPINGS:
             raise ValueError(
                 f"reward_shaping must be one of {list(SHAPINGS)}, got {self.reward_shaping!r}"

@@ -62,6 +62,7 @@ def make_env_stack(cfg: TrainConfig, vecnorm_path: Path | None = None) -> EnvSta
     """Build the training env; with ``vecnorm_path``, load its normalisation statistics."""
     market = cfg.market()
     base = SB3VecEnv(cfg.n_envs, market)
+    base.stagger_episodes = cfg.stagger_episodes
     monitor = VecMonitor(base)
     martingale = VecMartingaleReward(monitor) if cfg.martingale_reward else None
     inner: VecEnv = monitor if martingale is None else martingale

@@ -38,7 +38,14 @@ class SB3VecEnv(VecEnv):
 
     ``SB3VecEnv(num_envs, config=None, *, preset=None, **overrides)`` builds one;
     ``SB3VecEnv.wrap(venv)`` adapts an existing ``MarketMakingVectorEnv``.
+
+    With :attr:`stagger_episodes` set, :meth:`reset` spreads the sub-envs' episodes over the
+    horizon (see :meth:`stagger`), so that a rollout shorter than an episode holds every
+    stage of it instead of the same time slice for all envs.
     """
+
+    #: spread the episodes' phases on reset (a training choice; the MDP is unchanged)
+    stagger_episodes: bool = False
 
     def __init__(
         self,
@@ -80,11 +87,41 @@ class SB3VecEnv(VecEnv):
     def reset(self) -> VecEnvObs:
         seed = self._seeds[0]
         obs, info = self.venv.reset(seed=seed)
+        if self.stagger_episodes:
+            obs, info = self.stagger(obs, info)
         self._reset_seeds()
         self._reset_options()
         self.last_info = info
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return obs
+
+    def stagger(
+        self, obs: np.ndarray, info: dict[str, Any]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Put sub-env ``i`` at step ``floor(i n_steps / num_envs)`` of a fresh episode.
+
+        All envs step together under the naive quotes (depth ``1/k`` both sides, the
+        order size if the size is an action) and each is reset (``reset_mask``) when it has
+        as many steps left as its phase asks: none ends an episode, the draws come from the
+        env's own generator (so a seeded reset staggers the same way every time), and the
+        steps before an env's reset are not part of any episode. Returns the observation and
+        info after the last step (``obs``, ``info``: those of the fresh reset before it).
+        """
+        n, horizon = self.num_envs, self.config.n_steps
+        phase = (np.arange(n) * horizon) // n
+        last = int(phase.max())
+        space = self.venv.single_action_space
+        assert isinstance(space, gym.spaces.Box)
+        naive = np.full(space.shape, 1.0 / self.config.k)
+        if naive.size == 3:
+            naive[2] = self.config.order_size
+        actions = np.tile(np.clip(naive, space.low, space.high), (n, 1))
+        for done in range(1, last + 1):
+            obs, _, _, _, info = self.venv.step(actions)
+            starts = phase == last - done
+            if starts.any():
+                obs, info = self.venv.reset(options={"reset_mask": starts})
+        return obs, info
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions

@@ -22,7 +22,13 @@ from tests.train.conftest import SMALL
 from train.cli.app import main
 from train.evaluation.harness import evaluate
 from train.evaluation.score import paired_gap
-from train.sb3.algorithms import LinearSchedule, algorithm_class, algorithm_kwargs, learning_rate
+from train.sb3.algorithms import (
+    ACTIVATIONS,
+    LinearSchedule,
+    algorithm_class,
+    algorithm_kwargs,
+    learning_rate,
+)
 from train.sb3.callbacks import EVAL_COLUMNS, CurrentPolicy
 from train.sb3.checkpoint import (
     CHECKPOINTS,
@@ -278,7 +284,8 @@ def test_algorithm_kwargs_follow_the_config():
     kwargs = algorithm_kwargs(cfg)
     assert kwargs["n_steps"] == 20 and kwargs["batch_size"] == 80 and kwargs["n_epochs"] == 1
     assert kwargs["gamma"] == 0.99 and kwargs["seed"] == 1
-    assert kwargs["policy_kwargs"] == {"net_arch": [8], "log_std_init": -0.5}
+    assert kwargs["policy_kwargs"] == {"net_arch": [8], "log_std_init": -0.5,
+                                       "activation_fn": ACTIVATIONS[cfg.activation]}
     schedule = learning_rate(cfg)
     assert isinstance(schedule, LinearSchedule)
     assert schedule(1.0) == 2e-3 and schedule(0.25) == pytest.approx(5e-4)
