@@ -27,7 +27,8 @@ For N = 1, 2, 4, 8 (``--ns``):
    monopolist profile, next to the equilibrium's (:func:`agents.competition.solve_equilibrium`);
    also for the further N = 2 runs of ``--n2-variants`` (other budgets: the learning trend;
    ``STEPS:stagger``: the games' episodes spread over the horizon at the start,
-   :meth:`train.sb3.competition_vec_env.CompetitionSB3VecEnv.stagger`).
+   :meth:`train.sb3.competition_vec_env.CompetitionSB3VecEnv.stagger`; ``STEPS:others``: the
+   policy also sees the other maker's inventory, as the equilibrium's quotes do).
 
 Prints a table and writes the figure of spread against N (``--figure``,
 :func:`train.plots.competition.plot_spread_vs_makers`). ``--train-only`` stops after step 1.
@@ -64,22 +65,26 @@ from train.sb3.competition import (
     train_self_play,
 )
 
+#: ``--n2-variants`` options and their labels.
+VARIANTS = {"": "", "stagger": ", staggered", "others": ", sees q_other"}
 AS_SIGMA = 2.0  # the preset's volatility, kept in AS's formula on the still-mid market
 
 
 def self_play_policy(
-    n: int, args: argparse.Namespace, timesteps: int, stagger: bool = False
+    n: int, args: argparse.Namespace, timesteps: int, option: str = ""
 ) -> SelfPlayPolicy:
     """Train (or reuse) the self-play run of ``n`` makers with a budget of ``timesteps``
-    (``stagger``: the games' episodes spread over the horizon)."""
+    (``option`` ``"stagger"``: the games' episodes spread over the horizon; ``"others"``: the
+    policy also sees the other makers' inventories)."""
     cfg = SelfPlayConfig(
         n_makers=n,
         n_games=max(1, args.rows // n),
         total_timesteps=timesteps,
         seed=args.train_seed,
-        stagger_episodes=stagger,
+        stagger_episodes=option == "stagger",
+        other_inventories=option == "others",
     )
-    run = Path(args.runs_dir) / f"n{n}_{timesteps}{'_stagger' if stagger else ''}"
+    run = Path(args.runs_dir) / f"n{n}_{timesteps}{'_' + option if option else ''}"
     if (run / CONFIG_FILE).is_file():
         saved = SelfPlayConfig.from_dict(json.loads((run / CONFIG_FILE).read_text()))
         if saved != cfg:
@@ -190,9 +195,10 @@ def main() -> None:
     p.add_argument(
         "--n2-variants",
         nargs="*",
-        default=["2000000", "10000000", "5000000:stagger"],
+        default=["2000000", "10000000", "5000000:stagger", "5000000:others"],
         help="further N = 2 self-play runs for the exact section: STEPS (another budget: the "
-        "learning trend) or STEPS:stagger (episodes spread over the horizon)",
+        "learning trend), STEPS:stagger (episodes spread over the horizon) or STEPS:others "
+        "(the policy also sees the other maker's inventory)",
     )
     p.add_argument("--train-only", action="store_true")
     p.add_argument("--no-lattice", action="store_true", help="skip the exact N = 2 section")
@@ -202,10 +208,13 @@ def main() -> None:
     n2_runs = {f"{args.timesteps / 1e6:g}M steps": policies[2]} if 2 in args.ns else {}
     for variant in args.n2_variants:
         steps, _, option = variant.partition(":")
-        if option not in ("", "stagger"):
-            raise SystemExit(f"--n2-variants takes STEPS or STEPS:stagger, got {variant!r}")
-        label = f"{int(steps) / 1e6:g}M steps{', staggered' if option else ''}"
-        n2_runs.setdefault(label, self_play_policy(2, args, int(steps), option == "stagger"))
+        if option not in VARIANTS:
+            raise SystemExit(
+                f"--n2-variants takes STEPS or STEPS:OPTION, OPTION one of "
+                f"{[v for v in VARIANTS if v]}, got {variant!r}"
+            )
+        label = f"{int(steps) / 1e6:g}M steps{VARIANTS[option]}"
+        n2_runs.setdefault(label, self_play_policy(2, args, int(steps), option))
     if args.train_only:
         return
     game = eq = None

@@ -331,6 +331,13 @@ class SelfPlayPolicy:
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic ``[bid_depth, ask_depth]`` for one observation or a batch."""
         x = np.asarray(obs, dtype=np.float32)
+        width = self.transform.base_width + 3 * (self.n_makers - 1)
+        if self.transform.other_inventories and x.shape[-1] != width:
+            raise ValueError(
+                f"this policy reads the other makers' inventories of a {self.n_makers}-maker "
+                f"game: observations need {width} columns (full_information=True), got shape "
+                f"{x.shape}"
+            )
         action, _ = self.model.predict(self.transform(x), deterministic=True)
         return np.asarray(action, dtype=np.float64)
 

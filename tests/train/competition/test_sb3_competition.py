@@ -13,6 +13,7 @@ from stable_baselines3.common.vec_env import VecCheckNan, VecMonitor, VecNormali
 
 from mm_env import MarketConfig
 from mm_env.competition import CompetitionVectorEnv, build_config
+from train.evaluation.competition import evaluate_competition
 from train.sb3.competition import (
     SelfPlayConfig,
     load_self_play,
@@ -213,3 +214,15 @@ def test_stagger_spreads_the_games_over_the_horizon_without_ending_one():
         assert np.all(phase[games] + t == 10)  # game g ends after its 10 - 2 g remaining steps
         ended += sorted(set(games.tolist()))
     assert sorted(ended) == [0, 1, 2, 3, 4]
+
+
+def test_a_policy_that_sees_the_others_needs_their_columns(tmp_path):
+    cfg = SelfPlayConfig.from_dict({**TINY.to_dict(), "other_inventories": True})
+    policy = load_self_play(train_self_play(cfg, tmp_path / "run").model_dir)
+    assert policy.full_information and policy.transform.width == 4
+    full = np.array([[0.5, 1.0, 100.0, -3.0, 0.2, 0.3]], np.float32)
+    assert policy.act(full).shape == (1, 2)
+    with pytest.raises(ValueError, match="6 columns"):
+        policy.act(full[:, :3])
+    ev = evaluate_competition(policy, policy.trained_market, n_makers=2, n_episodes=4)
+    assert ev.game.full_information  # chosen for the policy that needs it
