@@ -7,8 +7,12 @@ name selects one or ``n`` columns computed from it:
 | --- | --- | --- | --- |
 | ``time_remaining`` | 1 | ``tau = T - t`` | ``0, T`` |
 | ``sqrt_time_remaining`` | 1 | ``sqrt(tau)`` | ``0, sqrt(T)`` |
+| ``inverse_steps_remaining`` | 1 | ``dt / max(tau, dt)``: 1, 1/2, 1/3, ... at the end | ``0, 1`` |
+| ``final_step`` | 1 | 1 at the last decision (``tau <= dt``), else 0 | ``0, 1`` |
 | ``inventory`` | n | ``q_i`` | ``0, s_i`` |
 | ``inventory_sqrt_time`` | n | ``q_i sqrt(tau)`` | ``0, s_i sqrt(T)`` |
+| ``inventory_inverse_steps`` | n | ``q_i dt / max(tau, dt)`` | ``0, s_i`` |
+| ``inventory_final_step`` | n | ``q_i`` at the last decision, else 0 | ``0, s_i`` |
 | ``mid`` | n | ``S_i`` | the single-asset market's mid scaling of asset ``i`` |
 
 ``s_i = min(inventory_limit_i, 10 order sizes)``, the single-asset inventory scale
@@ -21,7 +25,16 @@ Under an arithmetic mid with a risk-neutral reward (``pnl``, ``inventory_penalty
 optimal quotes depend on ``(t, q)`` only (the value is ``x + q.S + h(t, q)``), so the default
 input drops the mids: feeding the network a price level that carries no information only adds
 noise. ``sqrt_time_remaining`` stretches the end of the episode, where the optimal quotes
-change fastest.
+change fastest; ``inverse_steps_remaining`` (one over the number of decisions left) resolves
+the last few steps, where the discrete-time optimum departs from the continuous one (at the
+last step it is the one-step problem: with a terminal penalty it quotes wide on the side that
+would add inventory), which a smooth function of ``tau`` reaches only with a sharp bend.
+There the optimal depths are close to linear in ``q`` with a slope of the order of the
+terminal penalty ``Psi`` (``1/k + (2 Psi q + Psi_ii)_i`` at the last step), tens of times the
+slope earlier in the episode; ``inventory_inverse_steps`` lets the network represent that
+steepening as a linear term. The last decision is a problem of its own (no future to unwind
+in), but only one sample in ``n_steps``: ``final_step`` and ``inventory_final_step`` give its
+quotes their own intercept and slope, so the other steps' gradients do not drag them along.
 """
 
 from __future__ import annotations
@@ -38,8 +51,12 @@ from mm_env.multi_asset import MultiAssetConfig
 MULTI_ASSET_FEATURES: dict[str, bool] = {
     "time_remaining": False,
     "sqrt_time_remaining": False,
+    "inverse_steps_remaining": False,
+    "final_step": False,
     "inventory": True,
     "inventory_sqrt_time": True,
+    "inventory_inverse_steps": True,
+    "inventory_final_step": True,
     "mid": True,
 }
 #: The default network input: the mids carry no information under an arithmetic mid.
@@ -108,11 +125,17 @@ class MultiAssetFeatures:
             )
         tau = np.maximum(x[..., :1], 0.0)
         q, mid = x[..., 1 : 1 + n], x[..., 1 + n :]
+        inverse_steps = self.config.dt / np.maximum(tau, self.config.dt)
+        final = (tau < 1.5 * self.config.dt).astype(np.float64)  # float32 tau: not == dt
         blocks = {
             "time_remaining": tau,
             "sqrt_time_remaining": np.sqrt(tau),
+            "inverse_steps_remaining": inverse_steps,
+            "final_step": final,
             "inventory": q,
             "inventory_sqrt_time": q * np.sqrt(tau),
+            "inventory_inverse_steps": q * inverse_steps,
+            "inventory_final_step": q * final,
             "mid": mid,
         }
         return np.concatenate([blocks[f] for f in self.features], axis=-1)
@@ -155,8 +178,12 @@ def fixed_multi_asset_scale(
     per_feature: dict[str, list[tuple[float, float]]] = {
         "time_remaining": [(0.0, config.T)],
         "sqrt_time_remaining": [(0.0, math.sqrt(config.T))],
+        "inverse_steps_remaining": [(0.0, 1.0)],
+        "final_step": [(0.0, 1.0)],
         "inventory": [(0.0, s) for s in inv],
         "inventory_sqrt_time": [(0.0, s * math.sqrt(config.T)) for s in inv],
+        "inventory_inverse_steps": [(0.0, s) for s in inv],
+        "inventory_final_step": [(0.0, s) for s in inv],
         "mid": [s["mid"] for s in scales],
     }
     pairs = [p for f in check_multi_asset_features(features) for p in per_feature[f]]

@@ -206,3 +206,16 @@ def test_potential_shaping_telescopes_and_reduces_to_one_asset():
         VecMultiAssetPotentialShaping(MultiAssetSB3VecEnv(2, config), "sometimes")
     with pytest.raises(ValueError, match="use reward_shaping='none'"):
         MultiAssetInventoryPotential(small_pair(reward="pnl", phi=0.0, alpha=0.0), "terminal")
+
+
+def test_inverse_steps_remaining_resolves_the_last_steps():
+    config = small_pair()  # 20 steps, dt = 0.05
+    feats = MultiAssetFeatures(config, ("inverse_steps_remaining",))
+    venv = MultiAssetSB3VecEnv(1, config)
+    venv.seed(0)
+    seen = [feats(venv.reset())[0, 0]]
+    for _ in range(config.n_steps - 1):
+        obs, *_ = venv.step(np.full((1, 4), 0.7, np.float32))
+        seen.append(feats(obs)[0, 0])
+    np.testing.assert_allclose(seen, [1.0 / (config.n_steps - i) for i in range(20)], rtol=1e-5)
+    assert feats(np.array([0.0, 0, 0, 100, 100]))[0] == 1.0  # the terminal observation

@@ -69,16 +69,28 @@ def test_loader_round_trip(run):
     assert meta["columns"] == [
         "time_remaining",
         "sqrt_time_remaining",
+        "inverse_steps_remaining",
+        "final_step",
         "inventory_1",
         "inventory_2",
+        "inventory_inverse_steps_1",
+        "inventory_inverse_steps_2",
+        "inventory_final_step_1",
+        "inventory_final_step_2",
     ]
-    assert meta["obs_scale"] == [1.0, 1.0, 4.0, 4.0]
+    assert meta["obs_scale"] == [1.0] * 4 + [4.0] * 6
     assert policy.trained_market == cfg.market() == small_pair()
     rng = np.random.default_rng(0)
-    obs = np.column_stack(
-        [rng.uniform(0, 1, 9), rng.integers(-4, 5, (9, 2)), np.full((9, 2), 100.0)]
-    ).astype(np.float32)
-    x = np.column_stack([obs[:, 0], np.sqrt(obs[:, 0]), obs[:, 1:3] / 4.0]).astype(np.float32)
+    tau = np.concatenate([rng.uniform(0.1, 1, 7), [0.05, 0.1]])  # dt = 0.05: the last two steps
+    obs = np.column_stack([tau, rng.integers(-4, 5, (9, 2)), np.full((9, 2), 100.0)]).astype(
+        np.float32
+    )
+    t = obs[:, :1].astype(np.float64)
+    inv = 0.05 / np.maximum(t, 0.05)
+    last = (t < 0.075).astype(np.float64)
+    q = obs[:, 1:3] / 4.0
+    x = np.column_stack([t, np.sqrt(t), inv, last, q, q * inv, q * last]).astype(np.float32)
+    assert last[:, 0].tolist() == [0.0] * 7 + [1.0, 0.0]
     expected, _ = result.model.predict(x, deterministic=True)
     assert np.array_equal(policy.act(obs), np.asarray(expected, np.float64))
     assert policy.act(obs[0]).shape == (4,)
