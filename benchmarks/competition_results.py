@@ -32,6 +32,53 @@ For N = 1, 2, 4, 8 (``--ns``):
 
 Prints a table and writes the figure of spread against N (``--figure``,
 :func:`train.plots.competition.plot_spread_vs_makers`). ``--train-only`` stops after step 1.
+
+Measured (``.venv/bin/python benchmarks/competition_results.py``, the defaults; training on
+a shared 2-core machine took 160-400 s per 5M-step run, 604 s for the 10M one; the
+evaluation and the lattice section about 2 minutes)::
+
+    market: penalty preset, tick 0.05, |q| <= 10 per maker, still mid, 200 steps
+    4000 games per profile (common random numbers), mean +- SE; PPO: 5M maker-steps per N
+     N profile                 spread reward per maker    PnL per maker  fills  fill share
+     1 self-play PPO            1.618  64.823 +- 0.102  65.771 +- 0.103   85.8 1.000-1.000
+     1 AS every maker           1.542  63.658 +- 0.097  64.715 +- 0.096   93.3 1.000-1.000
+     1 N=1 optimum every maker  1.404  66.864 +- 0.095  67.684 +- 0.096   98.9 1.000-1.000
+     2 self-play PPO            0.687  27.256 +- 0.028  28.031 +- 0.026   85.2 0.499-0.501
+     2 AS every maker           1.542  32.813 +- 0.049  33.276 +- 0.048   49.0 0.498-0.502
+     2 N=1 optimum every maker  1.404  33.602 +- 0.047  34.073 +- 0.047   50.1 0.498-0.502
+     2 equilibrium (lattice)    0.281   9.802 +- 0.021  18.093 +- 0.021   98.0 0.498-0.502
+     4 self-play PPO            0.663  13.336 +- 0.013  13.702 +- 0.013   43.6 0.249-0.251
+     4 AS every maker           1.542  16.622 +- 0.024  16.842 +- 0.024   24.9 0.249-0.252
+     4 N=1 optimum every maker  1.404  16.853 +- 0.024  17.100 +- 0.024   25.2 0.248-0.252
+     8 self-play PPO            0.783   7.245 +- 0.007   7.406 +- 0.007   20.1 0.124-0.127
+     8 AS every maker           1.542   8.339 +- 0.012   8.451 +- 0.012   12.5 0.124-0.127
+     8 N=1 optimum every maker  1.403   8.447 +- 0.012   8.564 +- 0.012   12.7 0.124-0.126
+    spread: mean quoted bid + ask depth (SE at most 0.0004); fills per maker per game;
+    fill share: min-max over the makers
+    exact, on the (t, q0, q1) lattice (spread: maker 0's requested bid + ask depth at
+    t = 0, q = (0, 0); values and best-response gains of makers 0 and 1):
+    profile                      spread            values exploit.        BR gains
+    PPO, 5M steps                 0.674   27.244   27.244   44.854  22.427  22.427
+    PPO, 2M steps                 1.253   30.692   30.692   56.553  28.276  28.276
+    PPO, 10M steps                0.306   18.900   18.900   25.740  12.870  12.870
+    PPO, 5M steps, staggered      0.589   27.125   27.125   44.624  22.312  22.312
+    PPO, 5M steps, sees q_other   0.695   27.137   27.137   44.704  22.352  22.352
+    AS every maker                1.691   32.821   32.821   67.289  33.644  33.644
+    N=1 optimum every maker       1.351   33.628   33.628   64.984  32.492  32.492
+    equilibrium                   0.100    9.731    9.933  1.9e-07
+
+Reading. Self-play PPO with parameter sharing learns to compete: from the monopolist's
+spread at N = 1 (1.62 against the optimum's 1.40, 97 % of the optimum's value) it halves
+the spread as soon as a second maker is there, and its N = 2 profile is less exploitable
+than any single-maker profile (45 against 65-67) and keeps moving towards the equilibrium
+with more training (57, 45, 26 after 2M, 5M, 10M steps; spread at t = 0 1.25, 0.67, 0.31).
+It is still far from Bertrand: the equilibrium quotes one tick a side (0.10 at q = 0, 0.28
+on average over the states visited) and leaves each maker 9.8, the 10M-step profile still
+earns 18.9 each, and a best response gains 12.9. Staggered episode phases and the other
+maker's inventory as an input change little at 5M steps (exploitability 44.6,
+44.7 against 44.9). With the same budget per N, the
+policies for N = 4 and 8 quote about the same spread as for N = 2 (0.66, 0.78): more
+competitors do not make the self-play quotes tighter within this budget.
 """
 
 from __future__ import annotations
@@ -122,10 +169,10 @@ def tabulate(game: CompetitionLattice, policy: SelfPlayPolicy, maker: int) -> np
     return out
 
 
-def fmt(value: float, se: float, se_digits: int = 3) -> str:
+def fmt(value: float, se: float) -> str:
     if math.isnan(value):
         return "nan"
-    return f"{value:8.3f} +- {se:.{se_digits}f}"
+    return f"{value:.3f} +- {se:.3f}"
 
 
 def row(n: int, name: str, ev: CompetitionEvaluation) -> dict[str, Any]:
@@ -161,23 +208,22 @@ def lattice_section(
         ],
     }
     lines = [
-        "exact, on the (t, q0, q1) lattice (spread: maker 0's requested bid + ask depth at "
-        "t = 0, q = (0, 0)):",
-        f"  {'profile':26s} {'spread':>7s} {'values (maker 0, 1)':>21s} "
-        f"{'exploitability':>15s} {'BR gains (0, 1)':>19s}",
+        "exact, on the (t, q0, q1) lattice (spread: maker 0's requested bid + ask depth at\n"
+        "t = 0, q = (0, 0); values and best-response gains of makers 0 and 1):",
+        f"{'profile':28s} {'spread':>6s} {'values':>17s} {'exploit.':>8s} {'BR gains':>15s}",
     ]
     for name, tables in profiles.items():
         ex = exploitability(game, tables)
         v = ex.profile.initial
         spread = float(tables[0][0, a, b].sum())
         lines.append(
-            f"  {name:26s} {spread:7.3f} {v[0]:10.4f} {v[1]:10.4f} {ex.value:15.4f} "
-            f"{ex.gains[0]:9.4f} {ex.gains[1]:9.4f}"
+            f"{name:28s} {spread:6.3f} {v[0]:8.3f} {v[1]:8.3f} {ex.value:8.3f} "
+            f"{ex.gains[0]:7.3f} {ex.gains[1]:7.3f}"
         )
     v = eq.profile.initial
     spread = float(eq.tables[0][0, a, b].sum())
     lines.append(
-        f"  {'equilibrium':26s} {spread:7.3f} {v[0]:10.4f} {v[1]:10.4f} {eq.exploitability:15.2e}"
+        f"{'equilibrium':28s} {spread:6.3f} {v[0]:8.3f} {v[1]:8.3f} {eq.exploitability:8.1e}"
     )
     return lines
 
@@ -238,21 +284,26 @@ def main() -> None:
             )
             rows.append(row(n, name, ev))
     print(
-        "market: penalty preset, tick 0.05, |q| <= 10 per maker, still mid, 200 steps; "
+        "market: penalty preset, tick 0.05, |q| <= 10 per maker, still mid, 200 steps\n"
         f"{args.episodes} games per profile (common random numbers), mean +- SE; "
-        f"PPO: {args.timesteps} maker-steps per N"
+        f"PPO: {args.timesteps / 1e6:g}M maker-steps per N"
     )
     print(
-        f"{'N':>2s} {'profile':26s} {'quoted spread':>17s} {'reward per maker':>19s} "
-        f"{'PnL per maker':>19s} {'fills per maker':>17s} {'fill share min..max':>20s}"
+        f"{'N':>2s} {'profile':23s} {'spread':>6s} {'reward per maker':>16s} "
+        f"{'PnL per maker':>16s} {'fills':>6s} {'fill share':>11s}"
     )
     for r in rows:
         print(
-            f"{r['N']:2d} {r['profile']:26s} {fmt(r['spread'].value, r['spread'].se, 4):>17s} "
-            f"{fmt(r['reward'].value, r['reward'].se):>19s} "
-            f"{fmt(r['pnl'].value, r['pnl'].se):>19s} "
-            f"{r['fills'].value:17.2f} {r['share_min']:9.3f}..{r['share_max']:.3f}"
+            f"{r['N']:2d} {r['profile']:23s} {r['spread'].value:6.3f} "
+            f"{fmt(r['reward'].value, r['reward'].se):>16s} "
+            f"{fmt(r['pnl'].value, r['pnl'].se):>16s} "
+            f"{r['fills'].value:6.1f} {r['share_min']:5.3f}-{r['share_max']:.3f}"
         )
+    worst = max(r["spread"].se for r in rows)
+    print(
+        f"spread: mean quoted bid + ask depth (SE at most {worst:.4f}); fills per maker per "
+        "game;\nfill share: min-max over the makers"
+    )
     if game is not None and eq is not None:
         print("\n".join(lattice_section(game, eq, n2_runs)))
     from train.plots.competition import plot_spread_vs_makers
