@@ -75,10 +75,10 @@ with more training (57, 45, 26 after 2M, 5M, 10M steps; spread at t = 0 1.25, 0.
 It is still far from Bertrand: the equilibrium quotes one tick a side (0.10 at q = 0, 0.28
 on average over the states visited) and leaves each maker 9.8, the 10M-step profile still
 earns 18.9 each, and a best response gains 12.9. Staggered episode phases and the other
-maker's inventory as an input change little at 5M steps (exploitability 44.6,
-44.7 against 44.9). With the same budget per N, the
-policies for N = 4 and 8 quote about the same spread as for N = 2 (0.66, 0.78): more
-competitors do not make the self-play quotes tighter within this budget.
+maker's inventory as an input change little at 5M steps (exploitability 44.6, 44.7 against
+44.9). With the same budget per N, the policies for N = 4 and 8 quote about the same spread
+as for N = 2 (0.66, 0.78): more competitors do not make the self-play quotes tighter within
+this budget.
 """
 
 from __future__ import annotations
