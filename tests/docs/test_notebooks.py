@@ -28,6 +28,7 @@ NOTEBOOKS = (
     "01_market_making_basics.ipynb",
     "02_beyond_as.ipynb",
     "03_train_ppo.ipynb",
+    "05_competition.ipynb",
 )
 FAST = "N_EPISODES = 200\nFAST = True\n"
 
@@ -39,6 +40,7 @@ PARAMETERS = {
         "TRAIN = True\nTOTAL_TIMESTEPS = 20_000\n"
         f"REPO_ROOT = {str(ROOT)!r}\nRUN_DIR = {{run_dir!r}}\n"
     ),
+    "05_competition.ipynb": FAST,
 }
 
 # Checks run in the notebook's kernel after its last cell (they see its variables).
@@ -62,6 +64,11 @@ assert "PPO (this run)" in values and "PPO (this run)" in mc.results
 assert values["discrete optimal"] >= values["optimal"] > values["AS (gamma=0.1)"]
 assert curves["PPO (this run)"], "eval.csv of the run has rows"
 """,
+    "05_competition.ipynb": """
+assert results["AS + optimum"].maker("fill_share", 1).value > 0.6
+assert eq.exploitability < 1e-3 and eq.tables[0][0, a, b].sum() < monopolist.table[0, a, b].sum()
+assert all(abs(sum(v) - 1) < 1e-9 for v in shares.values())
+""",
 }
 
 # Text every executed notebook must show, and the fewest figures it must draw.
@@ -80,6 +87,10 @@ EXPECTED = {
     "03_train_ppo.ipynb": (
         ["PPO (this run)", "held-out episodes", "exact E[reward]", "score"],
         4,
+    ),
+    "05_competition.ipynb": (
+        ["fill share", "equilibrium spread", "exploitability of", "N = 2, 200 games per profile"],
+        2,
     ),
 }
 
