@@ -1,6 +1,6 @@
 """Training quality of PPO on the default task: score against the optimum, PPO vs AS, throughput.
 
-Run (trains with the default TrainConfig, then evaluates; about 15 minutes on 2 cores)::
+Run (trains with the default TrainConfig, then evaluates; about 10 minutes on 2 cores)::
 
     .venv/bin/python benchmarks/train_quality.py --run-dir runs/quality --train
 
@@ -18,9 +18,12 @@ numbers (seed ``--seed``, never used in training):
   computed exactly (no sampling noise) by the lattice recursion of :mod:`agents.lattice`;
 - whether PPO beats the best-gamma AS by more than 3 standard errors of the paired
   difference (the best gamma is picked on the same episodes, which favours AS);
-- with a run directory: the learning curve (score vs steps and wall time, from the run's
-  periodic evaluations) as CSV and PNG, and the training throughput of ``model.learn``
-  next to the bare vector env's throughput at the same number of envs.
+- with a run directory: the score at the first periodic evaluation at or after 5M, 10M and 25M
+  steps with the wall time of each, and the learning curve (score ±2 SE vs steps and wall time,
+  from the run's periodic evaluations, next to the best AS and the optimum) as CSV and PNG;
+- the throughput of ``model.learn`` at 1000 envs for the previous default configuration
+  (:data:`PREVIOUS_DEFAULT`) and for today's, measured back to back in this run, and their
+  ratio (``--no-throughput`` skips it), next to the bare vector env's throughput.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ import csv
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
 from agents import AvellanedaStoikovAgent, DiscreteOptimalAgent, FixedSpreadAgent, OptimalAgent
@@ -42,11 +47,37 @@ from agents.lattice import evaluate_on_lattice
 from mm_env import MarketMakingVectorEnv
 from train.evaluation.harness import evaluate
 from train.evaluation.score import optimality_score, paired_gap
+from train.sb3.algorithms import algorithm_class, algorithm_kwargs
 from train.sb3.config import TrainConfig
+from train.sb3.env_stack import make_env_stack
 from train.sb3.model_dir import load_policy
 from train.sb3.trainer import train
 
 GAMMAS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+MILESTONES = (5_000_000, 10_000_000, 25_000_000)
+
+#: the default TrainConfig before the training levers (changes to today's default)
+PREVIOUS_DEFAULT: dict[str, Any] = {
+    "stagger_episodes": False,
+    "activation": "tanh",
+    "total_timesteps": 45_000_000,
+}
+
+
+def learn_rate(cfg: TrainConfig, steps: int = 1_200_000, warmup: int = 200_000) -> float:
+    """``model.learn`` env-steps/s of ``cfg`` (no evaluations or checkpoints), after a
+    warm-up; torch's thread count is restored afterwards."""
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(cfg.torch_threads or threads)
+        stack = make_env_stack(cfg.replace(eval_freq=0, checkpoint_freq=0, tensorboard=False))
+        model = algorithm_class(cfg.algo)("MlpPolicy", stack.vecnorm, **algorithm_kwargs(cfg))
+        model.learn(warmup)
+        t0 = time.perf_counter()
+        model.learn(steps, reset_num_timesteps=False)
+        return steps / (time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def bare_env_rate(cfg: TrainConfig, steps: int = 400) -> float:
@@ -60,8 +91,10 @@ def bare_env_rate(cfg: TrainConfig, steps: int = 400) -> float:
     return steps * cfg.n_envs / (time.perf_counter() - t0)
 
 
-def learning_curve(run_dir: Path, out: Path) -> None:
-    """eval.csv of the run -> learning_curve.csv and learning_curve.png in ``out``."""
+def learning_curve(run_dir: Path, out: Path, as_score: float | None = None) -> None:
+    """eval.csv of the run -> learning_curve.csv and learning_curve.png in ``out``: the score
+    with its ±2 SE band against steps and wall time, the best AS (``as_score``, on the same
+    scale) and the optimum (1)."""
     with open(run_dir / "eval.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r.get("score")]
     if not rows:
@@ -81,17 +114,36 @@ def learning_curve(run_dir: Path, out: Path) -> None:
     for ax, x, label in zip(
         fig.subplots(1, 2), (steps / 1e6, wall / 60), ("steps [M]", "wall time [min]"), strict=True
     ):
-        ax.errorbar(x, score, yerr=2 * se, marker="o", capsize=3)
-        ax.axhline(0.97, color="red", linestyle="--", label="target 0.97")
-        ax.axhline(1.0, color="gray", linestyle=":")
+        ax.plot(x, score, marker="o", label="PPO (held-out score)")
+        ax.fill_between(x, score - 2 * se, score + 2 * se, alpha=0.25, label="±2 SE")
+        ax.axhline(1.0, color="black", linestyle=":", label="optimum")
+        ax.axhline(0.99, color="red", linestyle="--", label="0.99")
+        if as_score is not None:
+            ax.axhline(as_score, color="gray", linestyle="-.", label="best AS")
         ax.set_xlabel(label)
         ax.set_ylabel("score (PPO - naive) / (optimal - naive)")
-        ax.set_ylim(max(-0.5, float(score.min()) - 0.05), 1.05)
-        ax.legend()
-    fig.suptitle("PPO on the 'penalty' task: periodic held-out evaluations (±2 SE)")
+        ax.set_ylim(max(-0.5, float(score.min()) - 0.05), 1.02)
+        ax.legend(loc="lower right")
+    fig.suptitle("PPO on the 'penalty' task: periodic held-out evaluations")
     fig.tight_layout()
     fig.savefig(out / "learning_curve.png", dpi=100)
     print(f"wrote {out / 'learning_curve.csv'} and {out / 'learning_curve.png'}")
+
+
+def milestones(run_dir: Path) -> None:
+    """The score at the first evaluation at or after each of :data:`MILESTONES`."""
+    with open(run_dir / "eval.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("score")]
+    for m in MILESTONES:
+        row = next((r for r in rows if float(r["timesteps"]) >= m), None)
+        if row is None:
+            print(f"score at {m / 1e6:g}M steps: not reached")
+            continue
+        print(
+            f"score at {m / 1e6:g}M steps (evaluated at {float(row['timesteps']):,.0f}): "
+            f"{float(row['score']):.4f} ± {float(row['se_score']):.4f}, "
+            f"wall time {float(row['wall_time']):.0f} s"
+        )
 
 
 def main() -> None:
@@ -110,6 +162,8 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="where the curve goes (default RUN_DIR)"
     )
+    parser.add_argument("--no-throughput", action="store_true",
+                        help="skip the back-to-back model.learn throughput measurement")
     args = parser.parse_args()
 
     cfg = TrainConfig()
@@ -174,17 +228,27 @@ def main() -> None:
         f"PPO - best AS (gamma={best_g:g}) = {gap.value:.3f} ± {gap.se:.3f}: "
         f"beats it by > 3 SE: {verdict}"
     )
+    as_score = optimality_score(as_r[best_g], r["naive 1/k"], r["optimal (CJP)"]).value
+    print(f"best AS score = {as_score:.4f}")
     if args.run_dir is not None:
-        learning_curve(args.run_dir, args.out or args.run_dir)
+        milestones(args.run_dir)
+        learning_curve(args.run_dir, args.out or args.run_dir, as_score)
         run_cfg = TrainConfig.from_toml(args.run_dir / "config.toml")
         env_rate = bare_env_rate(run_cfg)
         print(f"bare vector env with {run_cfg.n_envs} envs: {env_rate:,.0f} steps/s")
         if wall is not None:
-            learn_rate = cfg.total_timesteps / wall
+            rate = cfg.total_timesteps / wall
             print(
-                f"model.learn: {learn_rate:,.0f} steps/s -> env share of training time "
-                f"~{learn_rate / env_rate:.1%}"
+                f"model.learn incl. evaluations: {rate:,.0f} steps/s -> env share of training "
+                f"time ~{rate / env_rate:.1%}"
             )
+    if not args.no_throughput:
+        previous = TrainConfig().replace(**PREVIOUS_DEFAULT)
+        old, new = learn_rate(previous), learn_rate(TrainConfig())
+        print(
+            f"model.learn at 1000 envs, back to back: previous default {old:,.0f} steps/s, "
+            f"today's default {new:,.0f} steps/s, ratio {new / old:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ class TrainConfig(PPORunConfig):
     OBS_SCALINGS: ClassVar[tuple[str, ...]] = OBS_SCALINGS
 
     total_timesteps: int = field(
-        default=45_000_000, metadata=doc("environment steps to train for (all envs together)")
+        default=25_000_000, metadata=doc("environment steps to train for (all envs together)")
     )
     n_steps: int = field(default=40, metadata=doc("PPO/A2C: steps per env per rollout"))
     gae_lambda: float = field(default=0.95, metadata=doc("PPO/A2C: GAE lambda"))
@@ -54,17 +54,17 @@ class TrainConfig(PPORunConfig):
         ),
     )
     eval_freq: int = field(
-        default=2_000_000, metadata=doc("evaluate every this many steps (0: never)")
+        default=1_000_000, metadata=doc("evaluate every this many steps (0: never)")
     )
     stagger_episodes: bool = field(
-        default=False,
+        default=True,
         metadata=doc(
             "start the training envs at phases spread over the horizon (SB3VecEnv.stagger), "
             "so that each rollout holds every stage of an episode"
         ),
     )
     activation: str = field(
-        default="tanh",
+        default="relu",
         metadata=doc(f"hidden-layer activation of the networks, one of {ACTIVATION_NAMES}"),
     )
     algo: str = field(default="PPO", metadata=doc(f"SB3 algorithm, one of {ALGORITHMS}"))
