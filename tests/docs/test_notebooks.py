@@ -28,6 +28,7 @@ NOTEBOOKS = (
     "01_market_making_basics.ipynb",
     "02_beyond_as.ipynb",
     "03_train_ppo.ipynb",
+    "04_multi_asset.ipynb",
     "05_competition.ipynb",
 )
 FAST = "N_EPISODES = 200\nFAST = True\n"
@@ -40,6 +41,7 @@ PARAMETERS = {
         "TRAIN = True\nTOTAL_TIMESTEPS = 20_000\n"
         f"REPO_ROOT = {str(ROOT)!r}\nRUN_DIR = {{run_dir!r}}\n"
     ),
+    "04_multi_asset.ipynb": FAST,
     "05_competition.ipynb": FAST,
 }
 
@@ -64,6 +66,12 @@ assert "PPO (this run)" in values and "PPO (this run)" in mc.results
 assert values["discrete optimal"] >= values["optimal"] > values["AS (gamma=0.1)"]
 assert curves["PPO (this run)"], "eval.csv of the run has rows"
 """,
+    "04_multi_asset.ipynb": """
+assert abs(corr - 0.9) < 0.05, corr
+assert exact["joint optimum"] == max(exact.values()), exact
+assert (exact["joint optimum"] > exact["independent optima"]
+        > exact[f"AS gamma={best_gamma:g}"] > exact["naive 1/k"]), exact
+""",
     "05_competition.ipynb": """
 assert results["AS + optimum"].maker("fill_share", 1).value > 0.6
 assert eq.exploitability < 1e-3 and eq.tables[0][0, a, b].sum() < monopolist.table[0, a, b].sum()
@@ -87,6 +95,11 @@ EXPECTED = {
     "03_train_ppo.ipynb": (
         ["PPO (this run)", "held-out episodes", "exact E[reward]", "score"],
         4,
+    ),
+    "04_multi_asset.ipynb": (
+        ["correlation of the mid moves", "episodes per policy, the same for all",
+         "exact E[reward]", "score of independent optima"],
+        3,
     ),
     "05_competition.ipynb": (
         ["fill share", "equilibrium spread", "exploitability of", "N = 2, 200 games per profile"],
