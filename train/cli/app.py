@@ -31,6 +31,7 @@ from typing import Any
 from tqdm import tqdm
 
 from mm_env import MarketConfig
+from train.cli import multi_asset
 from train.cli.options import (
     CLIError,
     add_dataclass_options,
@@ -220,7 +221,17 @@ def _notes(policies: dict[str, object], config: MarketConfig) -> None:
         sys.stdout.write(f"note (--allow-market-mismatch): {note}\n")
 
 
+def _multi_asset(args: argparse.Namespace, specs: list[str], reference: str | None) -> None:
+    if args.out is not None:
+        raise CLIError("--out is not available for multi-asset presets (the table is printed)")
+    settings = from_options(args, EvalSettings)
+    multi_asset.run(args, parse_overrides(args.overrides), specs, reference,
+                    settings.n_episodes, settings.seed, settings.chunk_size)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
+    if multi_asset.is_multi_asset(args.preset):
+        return _multi_asset(args, [args.policy], None)
     config = market_from(args)
     settings = from_options(args, EvalSettings)
     policy = make_policy(args.policy, config, args.allow_market_mismatch)
@@ -236,14 +247,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> None:
-    config = market_from(args)
-    settings = from_options(args, EvalSettings)
     specs: list[str] = args.policies
     if len(set(specs)) != len(specs):
         raise CLIError(f"--policy given twice with the same spec: {specs}")
     reference = specs[0] if args.reference is None else args.reference
     if reference not in specs:
         raise CLIError(f"--reference {reference!r} must be one of the --policy specs {specs}")
+    if multi_asset.is_multi_asset(args.preset):
+        return _multi_asset(args, specs, reference)
+    config = market_from(args)
+    settings = from_options(args, EvalSettings)
     policies = {spec: make_policy(spec, config, args.allow_market_mismatch) for spec in specs}
     _notes(policies, config)
     total = len(specs) * evaluation_steps(config, settings)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mm_env import PRESETS, MarketConfig, available_presets
+from mm_env.multi_asset import available_presets as multi_asset_presets
 from train.values import UserError, parse_value
 
 
@@ -120,8 +121,11 @@ def add_market_options(
 ) -> None:
     """``--preset NAME`` and the repeatable ``--set KEY=VALUE`` (read by :func:`market_from`)."""
     market = parser.add_argument_group("market")
-    market.add_argument("--preset", default=preset_default, choices=available_presets(),
-                        help=preset_help or "named parameter set (default: %(default)s)")
+    market.add_argument("--preset", default=preset_default,
+                        choices=[*available_presets(), *multi_asset_presets()],
+                        help=preset_help or "named parameter set (default: %(default)s; "
+                        f"{', '.join(multi_asset_presets())}: multi-asset, for evaluate and "
+                        "compare)")
     market.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="override one market parameter (repeatable); see the list below")
@@ -169,6 +173,11 @@ def market_value(key: str, text: str) -> Any:
 
 def market_from(args: argparse.Namespace) -> MarketConfig:
     """The market of ``--preset`` and ``--set``."""
+    if args.preset in multi_asset_presets():
+        raise CLIError(
+            f"--preset {args.preset} is a multi-asset preset: only mm-env evaluate and mm-env "
+            "compare take it"
+        )
     overrides = parse_overrides(args.overrides)
     return user_input("market", lambda: MarketConfig.preset(args.preset, **overrides))
 

@@ -97,11 +97,12 @@ class CompetitionMultiAgentEnv(MultiAgentEnv):
         self.transform = FeatureTransform(game.market, check_features(features), "fixed")
         self.possible_agents = list(self.par_env.possible_agents)
         self.agents = list(self.possible_agents)
-        self.observation_spaces: dict[str, spaces.Space[Any]] = {
-            a: self.transform.space(self.par_env.observation_space(a)) for a in self.agents
+        # RLlib types agent ids as Hashable | str; ours are the ParallelEnv's names
+        self.observation_spaces: dict[Any, spaces.Space[Any]] = {
+            a: self.transform.space(self.par_env.observation_space(str(a))) for a in self.agents
         }
-        self.action_spaces: dict[str, spaces.Space[Any]] = {
-            a: self.par_env.action_space(a) for a in self.agents
+        self.action_spaces: dict[Any, spaces.Space[Any]] = {
+            a: self.par_env.action_space(str(a)) for a in self.agents
         }
         self.observation_space = spaces.Dict(self.observation_spaces)
         self.action_space = spaces.Dict(self.action_spaces)
@@ -111,12 +112,12 @@ class CompetitionMultiAgentEnv(MultiAgentEnv):
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> tuple[dict[Any, Any], dict[Any, Any]]:
         obs, infos = self.par_env.reset(seed=seed, options=options)
         self.agents = list(self.par_env.agents)
         return self._obs(obs), dict(infos)
 
-    def step(self, action_dict: Mapping[str, Any]) -> tuple[Any, Any, Any, Any, Any]:
+    def step(self, action_dict: dict[Any, Any]) -> tuple[Any, Any, Any, Any, Any]:
         obs, rewards, terminated, truncated, infos = self.par_env.step(dict(action_dict))
         terminateds: dict[str, bool] = {a: bool(v) for a, v in terminated.items()}
         truncateds: dict[str, bool] = {a: bool(v) for a, v in truncated.items()}
