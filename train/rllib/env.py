@@ -20,6 +20,13 @@ num_envs            set by RLlib in ``vector_entry_point`` mode: build the nativ
 With ``num_envs`` (RLlib's ``gym_env_vectorize_mode="vector_entry_point"``) it returns one
 :class:`mm_env.MarketMakingVectorEnv` stepping all envs in one numpy call; without, one
 :class:`mm_env.MarketMakingEnv`. Both get the same wrappers (:mod:`train.wrappers`).
+
+A multi-asset preset (``"pair"``, ``"basket"``: :func:`mm_env.multi_asset.available_presets`;
+``overrides`` are :class:`~mm_env.multi_asset.MultiAssetConfig` fields) gives
+:class:`~mm_env.multi_asset.MultiAssetMarketMakingVectorEnv` /
+:class:`~mm_env.multi_asset.MultiAssetMarketMakingEnv` on their raw observations, with
+``norm_reward`` as above; the single-asset feature and martingale wrappers do not apply there
+and are refused (the multi-asset preprocessing is :mod:`train.sb3.multi_asset_features`).
 Nothing here imports Ray except :func:`register`.
 """
 
@@ -34,6 +41,12 @@ from gymnasium.wrappers import NormalizeReward
 from gymnasium.wrappers.vector import NormalizeReward as VectorNormalizeReward
 
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from mm_env.multi_asset import (
+    MultiAssetConfig,
+    MultiAssetMarketMakingEnv,
+    MultiAssetMarketMakingVectorEnv,
+)
+from mm_env.multi_asset import available_presets as multi_asset_presets
 from train.values import UserError
 from train.wrappers import (
     MartingaleReward,
@@ -70,6 +83,8 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any
         raise ValueError(
             f"unknown env_config key(s) {unknown}; valid keys are {sorted(_KEYS)}"
         )
+    if env_config.get("preset") in multi_asset_presets():
+        return _multi_asset_env(env_config)
     market = market_from_env_config(env_config)
     features = env_config.get("obs_features")
     scaling = env_config.get("obs_scaling", "fixed")
@@ -91,6 +106,31 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any
         venv = VectorNormalizeReward(venv, gamma=gamma)
     if features is not None:
         venv = VectorSelectFeatures(venv, features, scaling)
+    return venv
+
+
+def _multi_asset_env(
+    env_config: Mapping[str, Any],
+) -> gym.Env[Any, Any] | VectorEnv[Any, Any, Any]:
+    """The multi-asset env of a multi-asset preset (raw observations, see the module doc)."""
+    for key in ("obs_features", "martingale_reward"):
+        if env_config.get(key):
+            raise ValueError(
+                f"env_config[{key!r}] applies to single-asset markets only; the multi-asset "
+                f"preset {env_config['preset']!r} trains on its raw observations"
+            )
+    overrides = env_config.get("overrides", {}) or {}
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
+    market = MultiAssetConfig.preset(env_config["preset"], **dict(overrides))
+    gamma = float(env_config.get("gamma", 1.0))
+    num_envs = env_config.get("num_envs")
+    if num_envs is None:
+        env: gym.Env[Any, Any] = MultiAssetMarketMakingEnv(market)
+        return NormalizeReward(env, gamma=gamma) if env_config.get("norm_reward") else env
+    venv: VectorEnv[Any, Any, Any] = MultiAssetMarketMakingVectorEnv(int(num_envs), market)
+    if env_config.get("norm_reward"):
+        venv = VectorNormalizeReward(venv, gamma=gamma)
     return venv
 
 
