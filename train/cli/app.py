@@ -300,6 +300,17 @@ def _check_sweep(args: argparse.Namespace, factory: Any, config: MarketConfig,
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
+    if multi_asset.is_multi_asset(args.preset):
+        if args.out is not None:
+            raise CLIError("--out is not available for multi-asset presets (the table is "
+                           "printed)")
+        settings = from_options(args, EvalSettings)
+        texts = [t.strip() for t in (args.values or "").split(",") if t.strip()]
+        values = [parse_value(t) for t in texts] if texts else list(DEFAULT_GAMMAS)
+        if not texts and args.param != "gamma":
+            raise CLIError(f"--values is required for a sweep over {args.param!r}")
+        return multi_asset.sweep(args, parse_overrides(args.overrides), values,
+                                 settings.n_episodes, settings.seed, settings.chunk_size)
     config = market_from(args)
     settings = from_options(args, EvalSettings)
     values = _sweep_values(args)
@@ -338,6 +349,16 @@ def _cmd_rllib(args: argparse.Namespace) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> None:
+    if multi_asset.is_multi_asset(args.preset):
+        if args.which or args.compare_policies:
+            raise CLIError("--which and --compare do not apply to multi-asset presets: plot "
+                           "draws the quote heatmaps and the terminal inventories of --policy "
+                           "next to the exact optimum")
+        settings = from_options(args, EvalSettings)
+        for path in multi_asset.plot(args, parse_overrides(args.overrides),
+                                     settings.n_episodes, settings.seed, settings.chunk_size):
+            sys.stdout.write(f"{path}\n")
+        return
     which = resolve_figures(args.which or ["all"])
     config = market_from(args)
     settings = from_options(args, EvalSettings)

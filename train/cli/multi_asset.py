@@ -133,3 +133,58 @@ def run(args: argparse.Namespace, overrides: dict[str, Any], specs: list[str],
     ]
     lines += [_row(result, ref) for result in results.values()]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def sweep(args: argparse.Namespace, overrides: dict[str, Any], values: list[Any],
+          n_episodes: int, seed: int, chunk_size: int) -> None:
+    """One policy (``args.policy``) for each value of ``args.param``: a MultiAssetConfig field
+    (a new market per value, the policy built for it) or a keyword of the policy; the same
+    seed for every value. Prints one row per value."""
+    base = market(args.preset, overrides)
+    name, kwargs = parse_spec(args.policy)
+    field = args.param in MultiAssetConfig.field_docs()
+    lines = [
+        f"market: multi-asset preset {args.preset!r}; {args.policy} over {args.param} "
+        f"({'market field' if field else 'policy argument'})",
+        f"{n_episodes} episodes per value, seed {seed}, common random numbers",
+        "",
+        f"{args.param:>12}{'mean reward':>14}{'± SE':>8}{'mean PnL':>11}   mean |q_T| per asset",
+    ]
+    for value in values:
+        config = market(args.preset, {**overrides, args.param: value}) if field else base
+        args_of = dict(kwargs) if field else {**kwargs, args.param: value}
+        label = f"{name}[{args.param}={value}]"
+        try:
+            policy = POLICIES[name](config, args_of) if name in POLICIES else None
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"cannot build {label}: {exc}") from None
+        if policy is None:
+            raise UserError(f"unknown multi-asset policy {args.policy!r}: use one of "
+                            f"{sorted(POLICIES)}")
+        result = evaluate_multi_asset(policy, config, n_episodes, seed, chunk_size=chunk_size,
+                                      name=label)
+        r, s = result.mean_reward, result.summary()
+        q = " ".join(f"{v:.2f}" for v in s["mean_abs_inventory"])
+        lines.append(f"{value!s:>12}{r.value:>14.3f}{r.se:>8.3f}{s['mean_pnl']:>11.3f}   {q}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def plot(args: argparse.Namespace, overrides: dict[str, Any], n_episodes: int, seed: int,
+         chunk_size: int) -> list[Any]:
+    """The multi-asset figures (:func:`train.plots.multi_asset.write_multi_asset_figures`)
+    of ``args.policy`` next to the exact optimum of the env, into ``args.out``."""
+    from train.plots.multi_asset import write_multi_asset_figures
+
+    config = market(args.preset, overrides)
+    if config.n_assets < 2:
+        raise UserError("the multi-asset figures need at least two assets")
+    policies = {
+        "exact optimum": make_policy("discrete_optimal", config),
+        args.policy: make_policy(args.policy, config),
+    }
+    evaluations = {
+        label: evaluate_multi_asset(policy, config, n_episodes, seed, chunk_size=chunk_size,
+                                    name=label)
+        for label, policy in policies.items()
+    }
+    return write_multi_asset_figures(args.out, config, policies, evaluations)
