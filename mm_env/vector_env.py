@@ -17,6 +17,23 @@ from mm_env.spaces import action_space, as_batch_action, observation_space
 from mm_env.state import MarketState, where_state
 
 _MODES = {m.value: m for m in AutoresetMode}
+
+
+def check_count(name: str, value: object) -> int:
+    """``value`` as an int ``>= 1`` (int or numpy integer, not a bool), else ValueError
+    naming ``name``: the batch sizes of the vector envs (``num_envs``, ``num_games``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def autoreset_mode_of(value: str | AutoresetMode) -> AutoresetMode:
+    """The :class:`AutoresetMode` named by ``value`` (its value string or the member), else
+    ValueError listing the modes."""
+    mode = _MODES.get(value) if isinstance(value, str) else value
+    if not isinstance(mode, AutoresetMode):
+        raise ValueError(f"autoreset_mode must be one of {sorted(_MODES)}, got {value!r}")
+    return mode
 _SEED_RULE = (
     "seed must be an int or None for the native vector env (one generator drives all "
     "sub-envs): a non-negative integer (int or numpy integer)"
@@ -60,19 +77,10 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        if (
-            isinstance(num_envs, bool)
-            or not isinstance(num_envs, (int, np.integer))
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = check_count("num_envs", num_envs)
         if render_mode is not None:
             raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
-        mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
-        if not isinstance(mode, AutoresetMode):
-            raise ValueError(
-                f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
-            )
+        mode = autoreset_mode_of(autoreset_mode)
         self.config = resolve_config(config, preset, overrides)
         self.num_envs = int(num_envs)
         self.render_mode = None

@@ -19,10 +19,10 @@ from mm_env.competition.dynamics import (
 )
 from mm_env.competition.observation import CompetitionObserver
 from mm_env.env import check_seed
+from mm_env.vector_env import autoreset_mode_of, check_count
 
 __all__ = ["CompetitionVectorEnv", "check_actions"]
 
-_MODES = {m.value: m for m in AutoresetMode}
 _SEED_RULE = "seed must be a non-negative integer (int or numpy integer) or None"
 #: The keys of every info, in this order, then the market components' info keys.
 INFO_KEYS = (
@@ -123,17 +123,8 @@ class CompetitionVectorEnv:
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         **overrides: Any,
     ) -> None:
-        if (
-            isinstance(num_games, bool)
-            or not isinstance(num_games, (int, np.integer))
-            or num_games < 1
-        ):
-            raise ValueError(f"num_games must be an integer >= 1, got {num_games!r}")
-        mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
-        if not isinstance(mode, AutoresetMode):
-            raise ValueError(
-                f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
-            )
+        num_games = check_count("num_games", num_games)
+        mode = autoreset_mode_of(autoreset_mode)
         self.config = build_config(
             config,
             n_makers=n_makers,

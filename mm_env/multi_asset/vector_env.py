@@ -14,7 +14,12 @@ from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, asset_sum
 from mm_env.multi_asset.env import resolve_multi_config
 from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
-from mm_env.vector_env import _MODES, _SEED_RULE, MarketMakingVectorEnv
+from mm_env.vector_env import (
+    _SEED_RULE,
+    MarketMakingVectorEnv,
+    autoreset_mode_of,
+    check_count,
+)
 
 _check_reset_mask = MarketMakingVectorEnv._check_reset_mask  # the single-asset rule, reused
 
@@ -70,19 +75,10 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        if (
-            isinstance(num_envs, bool)
-            or not isinstance(num_envs, (int, np.integer))
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = check_count("num_envs", num_envs)
         if render_mode is not None:
             raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
-        mode = _MODES.get(autoreset_mode) if isinstance(autoreset_mode, str) else autoreset_mode
-        if not isinstance(mode, AutoresetMode):
-            raise ValueError(
-                f"autoreset_mode must be one of {sorted(_MODES)}, got {autoreset_mode!r}"
-            )
+        mode = autoreset_mode_of(autoreset_mode)
         self.config = resolve_multi_config(config, preset, overrides)
         self.num_envs = int(num_envs)
         self.n_assets = self.config.n_assets
