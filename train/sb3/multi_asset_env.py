@@ -35,6 +35,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
 from train.sb3.multi_asset_features import MultiAssetFeatures
 from train.sb3.vec_env import SB3VecEnv
+from train.sb3.wrappers import VecPotentialShaping
 from train.wrappers import SHAPINGS, MartingaleCorrection
 
 
@@ -216,29 +217,14 @@ class MultiAssetInventoryPotential:
         return np.asarray(np.where(tau > 0.5 * self.dt, -quad, 0.0))
 
 
-class VecMultiAssetPotentialShaping(VecEnvWrapper):
+class VecMultiAssetPotentialShaping(VecPotentialShaping):
     """Training reward ``r + P(s') - P(s)`` with :class:`MultiAssetInventoryPotential`
-    (``kind``: ``"terminal"`` or ``"running"``). Must wrap a :class:`MultiAssetSB3VecEnv`
-    (possibly through other wrappers); evaluate on the env's own reward."""
+    (``kind``: ``"terminal"`` or ``"running"``): :class:`train.sb3.wrappers.VecPotentialShaping`
+    on a :class:`MultiAssetSB3VecEnv` (possibly through other wrappers); evaluate on the env's
+    own reward."""
 
-    def __init__(self, venv: VecEnv, kind: str) -> None:
-        super().__init__(venv)
-        self.base = multi_asset_adapter(venv, "VecMultiAssetPotentialShaping")
-        self.potential_of = MultiAssetInventoryPotential(self.base.config, kind)
-        self.potential = np.zeros(self.base.num_envs)
+    def _adapt(self, venv: VecEnv) -> MultiAssetSB3VecEnv:
+        return multi_asset_adapter(venv, "VecMultiAssetPotentialShaping")
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        info = self.base.last_info
-        self.potential = self.potential_of.value(info["step"], info["inventory"])
-        return obs
-
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        info = self.base.last_info
-        after = self.potential_of.value(info["step"], info["inventory"])
-        # a finished episode ends in its terminal state (P = 0); last_info already holds the
-        # next episode's first state, whose potential the next step starts from
-        shaped = reward + (np.where(done, 0.0, after) - self.potential).astype(np.float32)
-        self.potential = after
-        return obs, shaped, done, infos
+    def _potential(self, config: Any, kind: str) -> MultiAssetInventoryPotential:
+        return MultiAssetInventoryPotential(config, kind)

@@ -10,6 +10,7 @@ network input and the same reward.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
@@ -127,9 +128,17 @@ class VecPotentialShaping(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv, kind: str) -> None:
         super().__init__(venv)
-        self.base = _adapter(venv, "VecPotentialShaping")
-        self.potential_of = InventoryPotential(self.base.config, kind)
+        self.base = self._adapt(venv)
+        self.potential_of = self._potential(self.base.config, kind)
         self.potential = np.zeros(self.base.num_envs)
+
+    def _adapt(self, venv: VecEnv) -> SB3VecEnv:
+        """The adapter under ``venv`` (a subclass may require a more specific one)."""
+        return _adapter(venv, type(self).__name__)
+
+    def _potential(self, config: Any, kind: str) -> Any:
+        """The potential, with ``value(step, inventory)`` (0 at the end of an episode)."""
+        return InventoryPotential(config, kind)
 
     def reset(self) -> VecEnvObs:
         obs = self.venv.reset()
