@@ -28,28 +28,13 @@ class Policy(Protocol):
     def act(self, obs: np.ndarray) -> np.ndarray: ...
 
 
-class Agent(ABC):
-    """Base class of the package's policies. Subclasses implement :meth:`_act_batch`."""
+class SB3Predict(ABC):
+    """stable-baselines3's ``predict`` on top of ``act``, for anything that acts like an agent
+    (the package's agents, trained models with their preprocessing)."""
 
-    def __init__(self, config: MarketConfig) -> None:
-        if not isinstance(config, MarketConfig):
-            raise ValueError(
-                f"config must be a mm_env.MarketConfig, got {type(config).__name__}; "
-                "build one with MarketConfig.preset(name, **overrides)"
-            )
-        self.config = config
-
+    @abstractmethod
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Depths ``[bid, ask]`` for one observation ``(3,)`` or a batch ``(n, 3)``."""
-        arr = np.asarray(obs, dtype=np.float64)
-        if arr.ndim == 1 and arr.shape[0] >= 3:
-            return self._act_batch(arr[None, :])[0]
-        if arr.ndim == 2 and arr.shape[1] >= 3:
-            return self._act_batch(arr)
-        raise ValueError(
-            f"obs must have shape (3,) or (n, 3) = [time_remaining, inventory, mid], "
-            f"got shape {arr.shape}"
-        )
+        """Deterministic actions for one observation or a batch."""
 
     def predict(
         self,
@@ -61,9 +46,56 @@ class Agent(ABC):
         """stable-baselines3's ``predict`` signature: ``(action, None)``."""
         return self.act(observation), None
 
+
+class BatchAgent(SB3Predict):
+    """``act`` on one observation ``(width,)`` or a batch ``(m, width)`` through one vectorised
+    :meth:`_act_batch`; wider observations (appended features) are accepted, narrower ones are
+    a ValueError naming the expected layout. Subclasses give :attr:`obs_width`,
+    :meth:`_obs_layout` and :meth:`_act_batch`."""
+
+    @property
+    @abstractmethod
+    def obs_width(self) -> int:
+        """Length of an observation the policy reads."""
+
+    @abstractmethod
+    def _obs_layout(self) -> str:
+        """The shapes and columns the ValueError for a bad observation names."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Actions for one observation ``(width,)`` or a batch ``(m, width)``."""
+        arr = np.asarray(obs, dtype=np.float64)
+        width = self.obs_width
+        if arr.ndim == 1 and arr.shape[0] >= width:
+            return self._act_batch(arr[None, :])[0]
+        if arr.ndim == 2 and arr.shape[1] >= width:
+            return self._act_batch(arr)
+        raise ValueError(f"obs must have shape {self._obs_layout()}, got shape {arr.shape}")
+
     @abstractmethod
     def _act_batch(self, obs: np.ndarray) -> np.ndarray:
-        """Actions ``(n, 2)`` for observations ``(n, >=3)`` (float64)."""
+        """Actions ``(m, action width)`` for observations ``(m, >= obs_width)`` (float64)."""
+
+
+class Agent(BatchAgent):
+    """Base class of the package's policies. Subclasses implement :meth:`_act_batch`:
+    depths ``[bid, ask]`` ``(n, 2)`` for observations ``(n, >=3)`` (float64)."""
+
+    def __init__(self, config: MarketConfig) -> None:
+        if not isinstance(config, MarketConfig):
+            raise ValueError(
+                f"config must be a mm_env.MarketConfig, got {type(config).__name__}; "
+                "build one with MarketConfig.preset(name, **overrides)"
+            )
+        self.config = config
+
+    @property
+    def obs_width(self) -> int:
+        """Length of an observation: 3 (``[time_remaining, inventory, mid]``)."""
+        return 3
+
+    def _obs_layout(self) -> str:
+        return "(3,) or (n, 3) = [time_remaining, inventory, mid]"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -75,8 +107,9 @@ def split_obs(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------ shared helpers
-def check_real(name: str, value: object, *, low: float = -np.inf, low_open: bool = False,
-               high: float = np.inf) -> float:
+def check_real(
+    name: str, value: object, *, low: float = -np.inf, low_open: bool = False, high: float = np.inf
+) -> float:
     """``value`` as a float, or ValueError naming ``name``, the value and the allowed range.
 
     The range is ``[low, high]`` (``(low, high]`` with ``low_open``); infinite bounds are

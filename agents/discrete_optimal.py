@@ -20,10 +20,10 @@ For a fixed ``p_a`` the bid problem is ``max p(delta) (Delta delta + b)`` with
 ``b = B_up + p_a C``, unimodal in ``delta``: its maximiser is ``max(1/k - b/Delta, ln(A dt)/k)``
 for bernoulli fills (the second term where the probability saturates at 1) and the root of
 ``Delta (e^lambda - 1)/(k lambda) = Delta delta + b`` (``lambda = A e^(-k delta) dt``) for poisson
-fills, clipped into the depth range. The two sides are solved alternately (coordinate
-ascent, each step exact, so the objective never decreases) until the depths stop moving;
-the tests check the result against a brute-force grid search. The cost is one small
-vector problem per time step: the table is computed once at construction.
+fills (:func:`agents.side_response.best_depth`), clipped into the depth range. The two sides
+are solved alternately (coordinate ascent, each step exact, so the objective never decreases)
+until the depths stop moving; the tests check the result against a brute-force grid search.
+The cost is one small vector problem per time step: the table is computed once at construction.
 
 The resulting policy is the best possible in the env (for the conditions above): no policy,
 learned or closed-form, has a higher expected episode reward. Its gap to the
@@ -32,65 +32,17 @@ continuous-time optimum is the time-discretisation error ``O(dt)``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from agents.base import Agent, split_obs
-from agents.lattice import LatticeModel, LatticeValue
+from agents.lattice import LatticeModel, LatticeValue, decision_steps, nearest_steps
+from agents.side_response import best_depth
 from mm_env.config import MarketConfig
 
-_MAX_NEWTON = 100
 _MAX_SWEEPS = 200
 _TOL = 1e-13
-
-
-def _best_depth(model: LatticeModel, b: np.ndarray) -> np.ndarray:
-    """Maximiser of ``p(delta) (Delta delta + b)`` over ``[min_depth, max_depth]``, elementwise."""
-    c = model.config
-    size, k, a_dt = c.order_size, c.k, c.A * c.dt
-    if c.fill_model == "bernoulli":
-        stationary = 1.0 / k - b / size
-        return model.clip(np.maximum(stationary, math.log(a_dt) / k))
-    # Poisson: the objective's slope has the sign of g (strictly decreasing in delta):
-    # g = Delta expm1(lam)/(k lam) - (Delta delta + b), lam = A dt e^(-k delta).
-    # Safeguarded Newton: keep a bracket [lo, hi] with g(lo) > 0 > g(hi), bisect when a
-    # Newton step leaves it.
-    lo = np.full_like(b, c.min_depth)
-    hi = np.full_like(b, c.max_depth)
-    g_lo, _ = _poisson_slope(lo, b, size, k, a_dt)
-    g_hi, _ = _poisson_slope(hi, b, size, k, a_dt)
-    interior = (g_lo > 0) & (g_hi < 0)  # elsewhere the answer is an end of the range
-    x = np.clip(1.0 / k - b / size, c.min_depth, c.max_depth)  # the bernoulli answer
-    x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
-    for _ in range(_MAX_NEWTON):
-        g, dg = _poisson_slope(x, b, size, k, a_dt)
-        lo = np.where(g > 0, x, lo)
-        hi = np.where(g > 0, hi, x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            step = np.where(np.isfinite(g) & (dg < 0), g / dg, np.nan)
-        newton = x - step
-        inside = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
-        new = np.where(inside, newton, 0.5 * (lo + hi))
-        done = np.max(np.abs(new - x), where=interior, initial=0.0) < _TOL
-        x = new
-        if done:
-            break
-    x = np.where(g_hi >= 0, c.max_depth, x)
-    return np.where(g_lo <= 0, c.min_depth, x)
-
-
-def _poisson_slope(
-    delta: np.ndarray, b: np.ndarray, size: float, k: float, a_dt: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """``g`` and ``dg/d delta`` of :func:`_best_depth`'s Poisson case."""
-    lam = a_dt * np.exp(-k * delta)
-    with np.errstate(over="ignore", invalid="ignore"):
-        em1 = np.expm1(lam)
-        g = size * em1 / (k * lam) - (size * delta + b)
-        dg = -size * (lam * (em1 + 1.0) - em1) / lam - size
-    return g, dg
 
 
 def solve_discrete_optimum(config: MarketConfig, q_max: float | None = None) -> LatticeValue:
@@ -116,9 +68,9 @@ def solve_discrete_optimum(config: MarketConfig, q_max: float | None = None) -> 
         curv = -b_up - b_down
         for _ in range(_MAX_SWEEPS):
             pb, pa = model.fill_probabilities(bid, ask)
-            new_bid = _best_depth(model, b_up + pa * curv)
+            new_bid = best_depth(model, b_up + pa * curv)
             pb, _ = model.fill_probabilities(new_bid, ask)
-            new_ask = _best_depth(model, b_down + pb * curv)
+            new_ask = best_depth(model, b_down + pb * curv)
             moved = max(np.max(np.abs(new_bid - bid)), np.max(np.abs(new_ask - ask)))
             bid, ask = new_bid, new_ask
             if moved < _TOL:
@@ -155,7 +107,7 @@ class DiscreteOptimalAgent(Agent):
     def _act_batch(self, obs: np.ndarray) -> np.ndarray:
         tau, q, _ = split_obs(obs)
         c = self.config
-        i = np.clip(np.rint((c.T - tau) / c.dt).astype(np.intp), 0, c.n_steps - 1)
+        i = nearest_steps(c, tau)
         j = np.rint(q / c.order_size).astype(np.intp) + self.n_grid
         j = np.clip(j, 0, 2 * self.n_grid)
         out = np.empty((obs.shape[0], 2))
@@ -168,17 +120,7 @@ class DiscreteOptimalAgent(Agent):
 
         ``t`` must be a decision time ``i dt`` (``0 <= i <= n_steps``); arrays broadcast.
         """
-        c = self.config
-        t_arr = np.asarray(t, dtype=np.float64)
-        steps = np.rint(t_arr / c.dt)
-        ok = np.isfinite(t_arr) & (np.abs(t_arr - steps * c.dt) <= 1e-9 * c.T)
-        ok &= (steps >= 0) & (steps <= c.n_steps)
-        if not ok.all():
-            raise ValueError(
-                f"t must be a decision time i * dt in [0, T] (dt = {c.dt:g}), got "
-                f"{float(t_arr[~ok].ravel()[0])!r}"
-            )
-        return self.solution.at(steps.astype(np.intp), q)
+        return self.solution.at(decision_steps(self.config, t), q)
 
     def __repr__(self) -> str:
         return f"DiscreteOptimalAgent(q_max={self.n_grid * self.config.order_size:g})"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,6 +43,52 @@ from agents.base import check_real
 from agents.optimal import default_q_max
 from mm_env.config import MarketConfig
 from mm_env.dynamics import MarketDynamics
+
+
+class Horizon(Protocol):
+    """The episode clock of a market config (single- or multi-asset): ``T``, ``dt``, ``n_steps``."""
+
+    @property
+    def T(self) -> float: ...
+
+    @property
+    def dt(self) -> float: ...
+
+    @property
+    def n_steps(self) -> int: ...
+
+
+def nearest_steps(config: Horizon, tau: np.ndarray) -> np.ndarray:
+    """The decision step nearest to each time remaining ``tau``: ``round((T - tau) / dt)``
+    clipped into ``[0, n_steps - 1]`` (``np.intp``), the row of a policy table to act on."""
+    steps = np.rint((config.T - tau) / config.dt).astype(np.intp)
+    return np.clip(steps, 0, config.n_steps - 1)
+
+
+def decision_steps(config: Horizon, t: Any) -> np.ndarray:
+    """The step indices ``i`` of decision times ``t = i dt`` (``0 <= i <= n_steps``, arrays
+    broadcast) as ``np.intp``; ValueError naming the first ``t`` that is not one."""
+    t_arr = np.asarray(t, dtype=np.float64)
+    steps = np.rint(t_arr / config.dt)
+    ok = np.isfinite(t_arr) & (np.abs(t_arr - steps * config.dt) <= 1e-9 * config.T)
+    ok &= (steps >= 0) & (steps <= config.n_steps)
+    if not ok.all():
+        raise ValueError(
+            f"t must be a decision time i * dt in [0, T] (dt = {config.dt:g}), got "
+            f"{float(t_arr[~ok].ravel()[0])!r}"
+        )
+    return steps.astype(np.intp)
+
+
+def continuation_value(
+    running: np.ndarray, terminal: np.ndarray, next_values: np.ndarray, last_step: bool
+) -> np.ndarray:
+    """``U(q') + V_(step+1)(q')``: what landing on ``q'`` is worth after a step, ``U`` the
+    running reward of holding ``q'`` plus, after the last step, the terminal one."""
+    u = running + next_values
+    if last_step:
+        u = u + terminal
+    return u
 
 
 @dataclass(frozen=True)
@@ -130,18 +176,14 @@ class LatticeModel:
 
     def continuation(self, step: int, next_values: np.ndarray) -> np.ndarray:
         """``U(q') + V_(step+1)(q')``: what landing on ``q'`` is worth after step ``step``."""
-        u = self.running + next_values
-        if step == self.config.n_steps - 1:
-            u = u + self.terminal
-        return u
+        last = step == self.config.n_steps - 1
+        return continuation_value(self.running, self.terminal, next_values, last)
 
     def clip(self, depth: np.ndarray) -> np.ndarray:
         """Depths as the env clips them."""
         return np.minimum(np.maximum(depth, self.config.min_depth), self.config.max_depth)
 
-    def fill_probabilities(
-        self, bid: np.ndarray, ask: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def fill_probabilities(self, bid: np.ndarray, ask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-step fill probabilities of clipped depths, zero on sides not quoted."""
         pb = np.where(self.bid_quoted, self.dynamics.fill_probability(bid), 0.0)
         pa = np.where(self.ask_quoted, self.dynamics.fill_probability(ask), 0.0)

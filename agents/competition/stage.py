@@ -19,7 +19,7 @@ landing after the own / other's bid fill instead of no bid fill, averaged over t
 quoting maker facing a quoting opponent at ``d_o`` has three kinds of bid:
 
 - *win* (``d < d_o``): ``p(d) (Delta d + B_own)``, unimodal in ``d``: its continuous maximiser
-  over the depth range (:func:`agents.discrete_optimal._best_depth`, exact, bernoulli or
+  over the depth range (:func:`agents.side_response.best_depth`, exact, bernoulli or
   poisson) capped below ``d_o``. With a tick the cap is the level ``n_o - 1`` and the best level
   is the better of the two grid levels around the capped maximiser (exact by unimodality).
   Without a tick the supremum ``d -> d_o`` is not attained: the rule is to undercut by
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.competition.game import CompetitionLattice
-from agents.discrete_optimal import _best_depth
+from agents.side_response import best_depth
 
 #: Undercut of the tick-free best reply [price units]: the winning candidate ``d_o - 1e-9``.
 DEFAULT_UNDERCUT = 1e-9
@@ -163,7 +163,7 @@ class _Reply:
     def win(self, b_own: np.ndarray) -> Side:
         """The best winning depth for gains ``b_own`` (forced where the maker cannot quote)."""
         g = self.game
-        x = _best_depth(self.model, b_own)
+        x = best_depth(self.model, b_own)
         if g.tick > 0:
             lo = g.level(g.min_effective)
             hi = np.maximum(g.level(np.maximum(self.cap, g.min_effective)), lo)

@@ -12,16 +12,17 @@ one observation ``(1 + 2n,)`` and returns ``(2n,)``, or a batch ``(m, 1 + 2n)`` 
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
 
+from agents.base import BatchAgent
 from mm_env.multi_asset import MultiAssetConfig
 
 
-class MultiAssetAgent(ABC):
-    """Base class of the multi-asset policies. Subclasses implement :meth:`_act_batch`."""
+class MultiAssetAgent(BatchAgent):
+    """Base class of the multi-asset policies. Subclasses implement :meth:`_act_batch`:
+    depths ``(m, 2n)`` for observations ``(m, >= 1+2n)`` (float64)."""
 
     def __init__(self, config: MultiAssetConfig) -> None:
         if not isinstance(config, MultiAssetConfig):
@@ -38,32 +39,9 @@ class MultiAssetAgent(ABC):
         """Length of an observation: ``1 + 2 n_assets``."""
         return 1 + 2 * self.n_assets
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """Depths ``[bid_1, ask_1, ...]`` for one observation ``(1+2n,)`` or a batch."""
-        arr = np.asarray(obs, dtype=np.float64)
-        width = self.obs_width
-        if arr.ndim == 1 and arr.shape[0] >= width:
-            return self._act_batch(arr[None, :])[0]
-        if arr.ndim == 2 and arr.shape[1] >= width:
-            return self._act_batch(arr)
-        raise ValueError(
-            f"obs must have shape ({width},) or (m, {width}) = [time_remaining, "
-            f"q_1..q_{self.n_assets}, S_1..S_{self.n_assets}], got shape {arr.shape}"
-        )
-
-    def predict(
-        self,
-        observation: np.ndarray,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-    ) -> tuple[np.ndarray, None]:
-        """stable-baselines3's ``predict`` signature: ``(action, None)``."""
-        return self.act(observation), None
-
-    @abstractmethod
-    def _act_batch(self, obs: np.ndarray) -> np.ndarray:
-        """Actions ``(m, 2n)`` for observations ``(m, >= 1+2n)`` (float64)."""
+    def _obs_layout(self) -> str:
+        width, n = self.obs_width, self.n_assets
+        return f"({width},) or (m, {width}) = [time_remaining, q_1..q_{n}, S_1..S_{n}]"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n_assets={self.n_assets})"

@@ -15,8 +15,9 @@ single-asset one of :mod:`agents.discrete_optimal` on the *averaged* continuatio
     B_up = W_a(+1) - W_a(0),  B_down = W_a(-1) - W_a(0),  C = -B_up - B_down,
 
 so each side's best depth for the others fixed is the exact one-dimensional maximiser of
-:mod:`agents.discrete_optimal` (closed form for bernoulli fills, safeguarded Newton for
-poisson), clipped into the asset's depth range. The ``2n`` sides are solved in turn
+the single-asset solver (:func:`agents.side_response.best_depth`: closed form for bernoulli
+fills, safeguarded Newton for poisson, warm-started from the previous sweep), clipped into the
+asset's depth range. The ``2n`` sides are solved in turn
 (coordinate ascent: every update is exact, so the objective never decreases) until no depth
 moves by more than 1e-13; the tests check the result against a brute-force search over the
 four depths of two assets. One asset is :class:`~agents.discrete_optimal.DiscreteOptimalAgent`.
@@ -33,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from agents.lattice import decision_steps, nearest_steps
 from agents.multi_asset.base import MultiAssetAgent, interleave, split_obs
 from agents.multi_asset.lattice import MultiAssetLatticeModel, MultiAssetLatticeValue
-from agents.multi_asset.side_response import best_depth, fill_derivatives
+from agents.side_response import best_depth, fill_derivatives
 from mm_env.multi_asset import MultiAssetConfig
 
 _MAX_SWEEPS = 200
@@ -241,25 +243,14 @@ class MultiAssetDiscreteOptimalAgent(MultiAssetAgent):
 
     def _act_batch(self, obs: np.ndarray) -> np.ndarray:
         tau, q, _ = split_obs(obs, self.n_assets)
-        c = self.config
-        i = np.clip(np.rint((c.T - tau) / c.dt).astype(np.intp), 0, c.n_steps - 1)
+        i = nearest_steps(self.config, tau)
         j = self.grid.index(q)
         return interleave(self._bid[(i, *j)], self._ask[(i, *j)])
 
     def value(self, t: Any, q: Any) -> np.ndarray:
         """Optimal expected sum of the remaining rewards at decision time ``t`` (``i dt``)
         and inventories ``q`` ``(..., n)`` on the grid; ``t`` broadcasts against ``q[..., 0]``."""
-        c = self.config
-        t_arr = np.asarray(t, dtype=np.float64)
-        steps = np.rint(t_arr / c.dt)
-        ok = np.isfinite(t_arr) & (np.abs(t_arr - steps * c.dt) <= 1e-9 * c.T)
-        ok &= (steps >= 0) & (steps <= c.n_steps)
-        if not ok.all():
-            raise ValueError(
-                f"t must be a decision time i * dt in [0, T] (dt = {c.dt:g}), got "
-                f"{float(t_arr[~ok].ravel()[0])!r}"
-            )
-        return self.solution.at(steps.astype(np.intp), q)
+        return self.solution.at(decision_steps(self.config, t), q)
 
     def __repr__(self) -> str:
         return f"MultiAssetDiscreteOptimalAgent(n_assets={self.n_assets})"

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.lattice import LatticeModel
+from agents.lattice import LatticeModel, continuation_value
 from agents.multi_asset.grid import InventoryGrid, grid_levels
 from mm_env.multi_asset import MultiAssetConfig
 
@@ -124,10 +124,8 @@ class MultiAssetLatticeModel:
 
     def continuation(self, step: int, next_values: np.ndarray) -> np.ndarray:
         """``U(q') + V_(step+1)(q')``: what landing on ``q'`` is worth after step ``step``."""
-        u = self.running + next_values
-        if step == self.config.n_steps - 1:
-            u = u + self.terminal
-        return u
+        last = step == self.config.n_steps - 1
+        return continuation_value(self.running, self.terminal, next_values, last)
 
     def clip(self, asset: int, depth: np.ndarray) -> np.ndarray:
         """Depths of ``asset`` as the env clips them."""
