@@ -13,6 +13,8 @@ from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
 from mm_env.render import EpisodeHistory, render_episode
 from mm_env.rewards import get_reward
+from mm_env.seeding import check_seed
+from mm_env.snapshots import check_snapshot
 from mm_env.spaces import (
     action_space,
     as_action,
@@ -239,8 +241,14 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             i = 0
         self._noise_pos = i + 1
         result = self.dynamics.step(
-            self._state, bid, ask, self._z[i], self._u[2 * i], self._u[2 * i + 1],
-            self._noise[i], size,
+            self._state,
+            bid,
+            ask,
+            self._z[i],
+            self._u[2 * i],
+            self._u[2 * i + 1],
+            self._noise[i],
+            size,
         )
         self._state = result.state
         self._last = result
@@ -249,7 +257,8 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             self._history.record(
                 result.bid if result.bid_quoted else math.nan,
                 result.ask if result.ask_quoted else math.nan,
-                s.mid, s.inventory,
+                s.mid,
+                s.inventory,
             )
         reward = float(self._reward(self.config, result))
         return self._observation(), reward, bool(result.terminated), False, self._info()
@@ -262,9 +271,13 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
             return None
         s = self._state
         last = self._last
-        quotes = "" if last is None else (
-            f" bid={f'{last.bid:.4f}' if last.bid_quoted else '-'}"
-            f" ask={f'{last.ask:.4f}' if last.ask_quoted else '-'}"
+        quotes = (
+            ""
+            if last is None
+            else (
+                f" bid={f'{last.bid:.4f}' if last.bid_quoted else '-'}"
+                f" ask={f'{last.ask:.4f}' if last.ask_quoted else '-'}"
+            )
         )
         return (
             f"t={s.step * self.config.dt:.4f} mid={s.mid:.4f} q={s.inventory:g} "
@@ -292,7 +305,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another market)."""
-        _check_snapshot(state, self.config)
+        check_snapshot(state, self.config)
         state = copy.deepcopy(state)
         self._state = state["market"]
         self._last = state["last"]
@@ -344,31 +357,3 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._info_keys:
             info.update(self.dynamics.info_extras(last, s))
         return info
-
-
-_SEED_RULE = "seed must be a non-negative integer (int or numpy integer) or None"
-
-
-def check_seed(seed: Any, rule: str = _SEED_RULE) -> int | None:
-    """``seed`` as a Python int (numpy integers converted), or ValueError (``rule``, then the
-    seed) unless it is a non-negative integer or None (Gymnasium's rule, with the env's
-    message; bools are refused)."""
-    if seed is None or (type(seed) is int and seed >= 0):
-        return seed
-    if (isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
-            and seed >= 0):
-        return int(seed)
-    raise ValueError(f"{rule}, got {seed!r}")
-
-
-def _check_snapshot(state: Any, config: MarketConfig) -> None:
-    """ValueError unless ``state`` is a ``get_state()`` snapshot of a market with ``config``."""
-    if not isinstance(state, dict) or "config" not in state or "market" not in state:
-        raise ValueError(
-            f"state must be a dict returned by get_state(), got {type(state).__name__}"
-        )
-    if state["config"] != config:
-        raise ValueError(
-            "state is a snapshot of another market (its config differs from this env's); "
-            "build the env from the config the snapshot was taken with"
-        )

@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from mm_env.batching import (
+    autoreset_mode_of,
+    check_count,
+    reset_mask_option,
+    reset_rows,
+    same_step_final,
+)
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
-from mm_env.env import _check_snapshot, check_seed
 from mm_env.rewards import get_reward
+from mm_env.seeding import VECTOR_SEED_RULE, check_seed
+from mm_env.snapshots import BatchName, batch_snapshot, restore_batch_snapshot
 from mm_env.spaces import action_space, as_batch_action, observation_space
 from mm_env.state import MarketState, where_state
 
-_MODES = {m.value: m for m in AutoresetMode}
-
-
-def check_count(name: str, value: object) -> int:
-    """``value`` as an int ``>= 1`` (int or numpy integer, not a bool), else ValueError
-    naming ``name``: the batch sizes of the vector envs (``num_envs``, ``num_games``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def autoreset_mode_of(value: str | AutoresetMode) -> AutoresetMode:
-    """The :class:`AutoresetMode` named by ``value`` (its value string or the member), else
-    ValueError listing the modes."""
-    mode = _MODES.get(value) if isinstance(value, str) else value
-    if not isinstance(mode, AutoresetMode):
-        raise ValueError(f"autoreset_mode must be one of {sorted(_MODES)}, got {value!r}")
-    return mode
-_SEED_RULE = (
-    "seed must be an int or None for the native vector env (one generator drives all "
-    "sub-envs): a non-negative integer (int or numpy integer)"
-)
+#: How the native vector envs (single- and multi-asset) name their batch in snapshots and their
+#: errors (:mod:`mm_env.snapshots`).
+VECTOR_BATCH = BatchName(size="num_envs", units="sub-envs", env="this vector env")
 
 
 class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
@@ -105,18 +93,11 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        seed = check_seed(seed, _SEED_RULE)
-        mask = None if options is None else options.get("reset_mask")
-        if mask is not None:
-            mask = self._check_reset_mask(mask)
+        seed = check_seed(seed, VECTOR_SEED_RULE)
+        mask = reset_mask_option(options, self.num_envs)
         super().reset(seed=seed)
         fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        if mask is None or self._state is None:
-            self._state = fresh
-            self._needs_reset[:] = False
-        else:
-            self._state = where_state(mask, fresh, self._state)
-            self._needs_reset[mask] = False
+        self._state = reset_rows(mask, fresh, self._state, self._needs_reset, where_state)
         s = self._state
         no = np.zeros(self.num_envs, dtype=bool)
         extras = self.dynamics.info_extras(None, s)
@@ -140,8 +121,15 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         terminated = result.terminated
         state = result.state
         info = self._info(
-            state, result.bid, result.ask, result.bid_quoted, result.ask_quoted,
-            result.bid_filled, result.ask_filled, extras, result.wealth,
+            state,
+            result.bid,
+            result.ask,
+            result.bid_quoted,
+            result.ask_quoted,
+            result.bid_filled,
+            result.ask_filled,
+            extras,
+            result.wealth,
         )
         mode = self.autoreset_mode
         if mode is AutoresetMode.NEXT_STEP:
@@ -174,41 +162,25 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         with the same config and ``num_envs`` continues exactly as this one would.
         Checkpoints use it.
         """
-        return copy.deepcopy(
-            {
-                "config": self.config,
-                "num_envs": self.num_envs,
-                "market": self._state,
-                "needs_reset": self._needs_reset,
-                "rng": self.np_random.bit_generator.state,
-            }
+        return batch_snapshot(
+            self.config, VECTOR_BATCH, self.num_envs, self._state, self._needs_reset, self.np_random
         )
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
         another number of sub-envs)."""
-        _check_snapshot(state, self.config)
-        if state.get("num_envs") != self.num_envs:
-            raise ValueError(
-                f"state is a snapshot of {state.get('num_envs')!r} sub-envs, this vector env "
-                f"has num_envs={self.num_envs}"
-            )
-        state = copy.deepcopy(state)
-        self._state = state["market"]
-        self._needs_reset = state["needs_reset"]
-        self.np_random.bit_generator.state = state["rng"]
+        self._state, self._needs_reset, self.np_random.bit_generator.state = restore_batch_snapshot(
+            state, self.config, VECTOR_BATCH, self.num_envs
+        )
 
     # -------------------------------------------------------------- helpers
-    def _autoreset_next(
-        self, state: MarketState, reward: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
-    ) -> tuple[MarketState, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
-        mask = self._needs_reset
-        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        state = where_state(mask, fresh, state)
-        reward = np.where(mask, 0.0, reward)
-        terminated = terminated & ~mask
-        info = self._info(
+    def _reset_info(
+        self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The info of ``state`` where the sub-envs of ``mask`` have just been reset (their
+        quotes are the mid, their flags False, their components' entries the reset values)
+        and ``info``'s elsewhere."""
+        return self._info(
             state,
             np.where(mask, state.mid, info["bid"]),
             np.where(mask, state.mid, info["ask"]),
@@ -218,64 +190,31 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info["ask_filled"] & ~mask,
             self._reset_extras(mask, state, info),
         )
-        return state, reward, terminated, info
+
+    def _autoreset_next(
+        self, state: MarketState, reward: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
+    ) -> tuple[MarketState, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
+        mask = self._needs_reset
+        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
+        state = where_state(mask, fresh, state)
+        reward = np.where(mask, 0.0, reward)
+        terminated = terminated & ~mask
+        return state, reward, terminated, self._reset_info(mask, state, info)
 
     def _autoreset_same(
         self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out.
-
-        Their last observation goes to ``info["final_obs"]`` (an object array, masked by
-        ``"_final_obs"``) and their last info to ``info["final_info"]`` (a dict of arrays with
-        ``"_key"`` masks equal to ``terminated``); the top-level obs and info of a reset
-        sub-env are those of its new episode.
-        """
+        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out
+        (:func:`mm_env.batching.same_step_final`): their last observation in
+        ``info["final_obs"]``, their last info in ``info["final_info"]``; the top-level obs and
+        info of a reset sub-env are those of its new episode."""
         assert self._state is not None
         fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
         self._state = where_state(terminated, fresh, self._state)
-        final_obs = np.empty(self.num_envs, dtype=object)
-        for i in np.flatnonzero(terminated):
-            final_obs[i] = obs[i]
-        mask = terminated.copy()
-        mask.flags.writeable = False
-        final_info = {key: (mask if key.startswith("_") else value) for key, value in info.items()}
-        mid = self._state.mid
-        new_info = self._info(
-            self._state,
-            np.where(terminated, mid, info["bid"]),
-            np.where(terminated, mid, info["ask"]),
-            info["bid_quoted"] & ~terminated,
-            info["ask_quoted"] & ~terminated,
-            info["bid_filled"] & ~terminated,
-            info["ask_filled"] & ~terminated,
-            self._reset_extras(terminated, self._state, info),
-        )
-        new_info.update(
-            final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
-        )
+        new_info = self._reset_info(terminated, self._state, info)
+        new_info.update(same_step_final(obs, terminated, info))
         return self._observation(self._state), new_info
-
-    def _check_reset_mask(self, mask: Any) -> np.ndarray:
-        """``options["reset_mask"]`` as a bool array of shape ``(num_envs,)``, or ValueError:
-        only booleans (a bool array, or a list of Python/numpy bools) are accepted; ints, even
-        0/1, and strings are refused, so that a mask is never guessed from truthiness."""
-        arr: np.ndarray | None = None
-        try:
-            arr = np.asarray(mask)
-        except (ValueError, TypeError) as exc:
-            problem = f"not an array ({exc})"
-        else:
-            problem = f"dtype {arr.dtype}" if arr.dtype != bool else ""
-        if arr is None or problem:
-            raise ValueError(
-                f"options['reset_mask'] must be a boolean array of shape ({self.num_envs},) "
-                f"(True: reset that sub-env), got {mask!r}: {problem}"
-            )
-        if arr.shape != (self.num_envs,):
-            raise ValueError(
-                f"options['reset_mask'] must have shape ({self.num_envs},), got {arr.shape}"
-            )
-        return arr
 
     def _reset_extras(
         self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
@@ -329,4 +268,3 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info[key] = value
             info["_" + key] = self._all
         return info
-

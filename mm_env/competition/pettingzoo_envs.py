@@ -8,21 +8,21 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from mm_env.competition.config import CompetitionConfig, build_config
 from mm_env.competition.dynamics import CompetitionDynamics, CompetitionState, CompetitionStep
 from mm_env.competition.observation import CompetitionObserver
-from mm_env.competition.vector_env import INFO_KEYS, check_actions, check_snapshot
-from mm_env.env import check_seed
+from mm_env.competition.vector_env import INFO_KEYS, check_actions
+from mm_env.seeding import LazyGenerator, check_seed
+from mm_env.snapshots import check_snapshot
 from mm_env.spaces import as_action
 
 __all__ = ["CompetitionParallelEnv", "env", "parallel_env"]
 
 
-class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
+class CompetitionParallelEnv(LazyGenerator, ParallelEnv[str, np.ndarray, np.ndarray]):
     """Several market makers competing for one order flow (PettingZoo ``ParallelEnv``).
 
     ## Description
@@ -148,7 +148,6 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
             a: copy.deepcopy(self.observer.action_space) for a in self.possible_agents
         }
         self._index = {a: j for j, a in enumerate(self.possible_agents)}
-        self._np_random: np.random.Generator | None = None
         self._state: CompetitionState | None = None
         self._last: CompetitionStep | None = None
 
@@ -158,20 +157,11 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
     def action_space(self, agent: str) -> spaces.Space[np.ndarray]:
         return self.action_spaces[agent]
 
-    @property
-    def np_random(self) -> np.random.Generator:
-        """The env's generator (seeded at random if never seeded)."""
-        if self._np_random is None:
-            self._np_random, _ = seeding.np_random()
-        return self._np_random
-
     # ------------------------------------------------------------------ API
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-        seed = check_seed(seed)
-        if seed is not None:
-            self._np_random, _ = seeding.np_random(seed)
+        self._reseed(check_seed(seed))
         self._state = self.dynamics.initial_state(1, self.np_random)
         self._last = None
         self.agents = list(self.possible_agents)
@@ -245,7 +235,7 @@ class CompetitionParallelEnv(ParallelEnv[str, np.ndarray, np.ndarray]):
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another game)."""
-        check_snapshot(state, self.config)
+        check_snapshot(state, self.config, "game")
         state = copy.deepcopy(state)
         self._state = state["market"]
         self._last = state["last"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
 
+from mm_env.batching import autoreset_mode_of, check_count, reset_rows
 from mm_env.competition.config import CompetitionConfig, build_config
 from mm_env.competition.dynamics import (
     CompetitionDynamics,
@@ -18,12 +17,14 @@ from mm_env.competition.dynamics import (
     where_state,
 )
 from mm_env.competition.observation import CompetitionObserver
-from mm_env.env import check_seed
-from mm_env.vector_env import autoreset_mode_of, check_count
+from mm_env.seeding import LazyGenerator, check_seed
+from mm_env.snapshots import BatchName, batch_snapshot, restore_batch_snapshot
 
 __all__ = ["CompetitionVectorEnv", "check_actions"]
 
-_SEED_RULE = "seed must be a non-negative integer (int or numpy integer) or None"
+#: How the batched competition env names its batch in snapshots and their errors
+#: (:mod:`mm_env.snapshots`).
+GAME_BATCH = BatchName(size="num_games", units="games", env="this env", kind="game")
 #: The keys of every info, in this order, then the market components' info keys.
 INFO_KEYS = (
     "mid",
@@ -71,7 +72,7 @@ def check_actions(actions: Any, games: int, n_makers: int) -> np.ndarray:
     return arr
 
 
-class CompetitionVectorEnv:
+class CompetitionVectorEnv(LazyGenerator):
     """``num_games`` independent competition games stepped together in numpy.
 
     The game is that of :class:`mm_env.competition.CompetitionParallelEnv` (whose docstring is
@@ -154,36 +155,22 @@ class CompetitionVectorEnv:
             high=np.broadcast_to(self.observer.high, (self.num_games, *self.observer.high.shape)),
             dtype=np.float32,
         )
-        self._np_random: np.random.Generator | None = None
         self._state: CompetitionState | None = None
         self._needs_reset = np.zeros(self.num_games, dtype=bool)
 
     # ------------------------------------------------------------------ API
-    @property
-    def np_random(self) -> np.random.Generator:
-        """The generator of every game (seeded at random if never seeded)."""
-        if self._np_random is None:
-            self._np_random, _ = seeding.np_random()
-        return self._np_random
-
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start every game (or those of ``options["reset_mask"]``, a bool array
         ``(num_games,)``) afresh; ``seed`` reseeds the generator."""
-        seed = check_seed(seed, _SEED_RULE)
+        seed = check_seed(seed)
         mask = None if options is None else options.get("reset_mask")
         if mask is not None:
             mask = self._check_reset_mask(mask)
-        if seed is not None:
-            self._np_random, _ = seeding.np_random(seed)
+        self._reseed(seed)
         fresh = self.dynamics.initial_state(self.num_games, self.np_random)
-        if mask is None or self._state is None:
-            self._state = fresh
-            self._needs_reset[:] = False
-        else:
-            self._state = where_state(mask, fresh, self._state)
-            self._needs_reset[mask] = False
+        self._state = reset_rows(mask, fresh, self._state, self._needs_reset, where_state)
         return self.observer.observe(self._state), self._reset_info(self._state)
 
     def step(
@@ -248,28 +235,15 @@ class CompetitionVectorEnv:
         """A picklable snapshot (config, every game's state, pending resets, the generator's
         state); :meth:`set_state` on an env of the same config and ``num_games`` continues
         exactly as this one would."""
-        return copy.deepcopy(
-            {
-                "config": self.config,
-                "num_games": self.num_games,
-                "market": self._state,
-                "needs_reset": self._needs_reset,
-                "rng": self.np_random.bit_generator.state,
-            }
+        return batch_snapshot(
+            self.config, GAME_BATCH, self.num_games, self._state, self._needs_reset, self.np_random
         )
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another game)."""
-        check_snapshot(state, self.config)
-        if state.get("num_games") != self.num_games:
-            raise ValueError(
-                f"state is a snapshot of {state.get('num_games')!r} games, this env has "
-                f"num_games={self.num_games}"
-            )
-        state = copy.deepcopy(state)
-        self._state = state["market"]
-        self._needs_reset = state["needs_reset"]
-        self.np_random.bit_generator.state = state["rng"]
+        self._state, self._needs_reset, self.np_random.bit_generator.state = restore_batch_snapshot(
+            state, self.config, GAME_BATCH, self.num_games
+        )
 
     # -------------------------------------------------------------- helpers
     def _check_reset_mask(self, mask: Any) -> np.ndarray:
@@ -338,16 +312,3 @@ def _merge_info(mask: np.ndarray, fresh: dict[str, Any], info: dict[str, Any]) -
     """``fresh`` where ``mask`` (per game) else ``info``, key by key."""
     col = mask[:, None]
     return _freeze({key: np.where(col, fresh[key], value) for key, value in info.items()})
-
-
-def check_snapshot(state: Any, config: CompetitionConfig) -> None:
-    """ValueError unless ``state`` is a ``get_state()`` snapshot of a game with ``config``."""
-    if not isinstance(state, dict) or "config" not in state or "market" not in state:
-        raise ValueError(
-            f"state must be a dict returned by get_state(), got {type(state).__name__}"
-        )
-    if state["config"] != config:
-        raise ValueError(
-            "state is a snapshot of another game (its config differs from this env's); build "
-            "the env from the config the snapshot was taken with"
-        )

@@ -10,7 +10,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from mm_env.env import _check_snapshot, check_seed
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, MultiAssetStepResult
 from mm_env.multi_asset.spaces import (
@@ -19,6 +18,8 @@ from mm_env.multi_asset.spaces import (
     check_finite_action,
     observation_space,
 )
+from mm_env.seeding import check_seed
+from mm_env.snapshots import check_snapshot
 
 _NOISE_BLOCK = 4096  # steps of random numbers drawn per generator call (as the single env)
 _isfinite = math.isfinite
@@ -236,7 +237,7 @@ class MultiAssetMarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another market)."""
-        _check_snapshot(state, self.config)  # type: ignore[arg-type]
+        check_snapshot(state, self.config)
         state = copy.deepcopy(state)
         self._state = state["market"]
         self._last = state["last"]

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from mm_env.env import _check_snapshot, check_seed
+from mm_env.batching import (
+    autoreset_mode_of,
+    check_count,
+    reset_mask_option,
+    reset_rows,
+    same_step_final,
+)
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, asset_sum
 from mm_env.multi_asset.env import resolve_multi_config
 from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
-from mm_env.vector_env import (
-    _SEED_RULE,
-    MarketMakingVectorEnv,
-    autoreset_mode_of,
-    check_count,
-)
-
-_check_reset_mask = MarketMakingVectorEnv._check_reset_mask  # the single-asset rule, reused
+from mm_env.seeding import VECTOR_SEED_RULE, check_seed
+from mm_env.snapshots import batch_snapshot, restore_batch_snapshot
+from mm_env.vector_env import VECTOR_BATCH
 
 
 def where_state(mask: np.ndarray, new: MultiAssetState, old: MultiAssetState) -> MultiAssetState:
@@ -101,18 +101,11 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        seed = check_seed(seed, _SEED_RULE)
-        mask = None if options is None else options.get("reset_mask")
-        if mask is not None:
-            mask = _check_reset_mask(self, mask)  # type: ignore[arg-type]
+        seed = check_seed(seed, VECTOR_SEED_RULE)
+        mask = reset_mask_option(options, self.num_envs)
         super().reset(seed=seed)
         fresh = self.dynamics.initial_state(self.num_envs)
-        if mask is None or self._state is None:
-            self._state = fresh
-            self._needs_reset[:] = False
-        else:
-            self._state = where_state(mask, fresh, self._state)
-            self._needs_reset[mask] = False
+        self._state = reset_rows(mask, fresh, self._state, self._needs_reset, where_state)
         s = self._state
         no = np.zeros(self._shape, dtype=bool)
         # at reset nothing is quoted: bid and ask are the mid, their flags False
@@ -167,29 +160,16 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
         sub-env, which of them reset at the next step, and the generator's state (a
         picklable dict; :meth:`set_state` on a vector env with the same config and
         ``num_envs`` continues exactly as this one would)."""
-        return copy.deepcopy(
-            {
-                "config": self.config,
-                "num_envs": self.num_envs,
-                "market": self._state,
-                "needs_reset": self._needs_reset,
-                "rng": self.np_random.bit_generator.state,
-            }
+        return batch_snapshot(
+            self.config, VECTOR_BATCH, self.num_envs, self._state, self._needs_reset, self.np_random
         )
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
         another number of sub-envs)."""
-        _check_snapshot(state, self.config)  # type: ignore[arg-type]
-        if state.get("num_envs") != self.num_envs:
-            raise ValueError(
-                f"state is a snapshot of {state.get('num_envs')!r} sub-envs, this vector env "
-                f"has num_envs={self.num_envs}"
-            )
-        state = copy.deepcopy(state)
-        self._state = state["market"]
-        self._needs_reset = state["needs_reset"]
-        self.np_random.bit_generator.state = state["rng"]
+        self._state, self._needs_reset, self.np_random.bit_generator.state = restore_batch_snapshot(
+            state, self.config, VECTOR_BATCH, self.num_envs
+        )
 
     # -------------------------------------------------------------- helpers
     def _reset_info(
@@ -225,22 +205,14 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
     def _autoreset_same(
         self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out:
-        their last observation in ``info["final_obs"]`` (an object array masked by
-        ``"_final_obs"``), their last info in ``info["final_info"]``."""
+        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out
+        (:func:`mm_env.batching.same_step_final`): their last observation in
+        ``info["final_obs"]``, their last info in ``info["final_info"]``."""
         assert self._state is not None
         fresh = self.dynamics.initial_state(self.num_envs)
         self._state = where_state(terminated, fresh, self._state)
-        final_obs = np.empty(self.num_envs, dtype=object)
-        for i in np.flatnonzero(terminated):
-            final_obs[i] = obs[i]
-        mask = terminated.copy()
-        mask.flags.writeable = False
-        final_info = {key: (mask if key.startswith("_") else value) for key, value in info.items()}
         new_info = self._reset_info(terminated, self._state, info)
-        new_info.update(
-            final_obs=final_obs, _final_obs=mask, final_info=final_info, _final_info=mask
-        )
+        new_info.update(same_step_final(obs, terminated, info))
         return self._observation(self._state), new_info
 
     def _observation(self, s: MultiAssetState) -> np.ndarray:
