@@ -101,6 +101,40 @@ class EvalCallback(BaseCallback):
         return row
 
 
+SNAPSHOT_DIR = "snapshots"
+
+
+class SnapshotCallback(BaseCallback):
+    """Keep the model at each of ``cfg.snapshot_steps`` in ``RUN_DIR/snapshots/STEPS``.
+
+    A snapshot is taken at the first rollout start at or after its step count (with the
+    default 1000 envs x 40 steps, a multiple of 40,000 steps is hit exactly); the directory is
+    named by the step count asked for, and its ``meta.json`` holds the actual one. A resumed
+    run takes the snapshots after its checkpoint again (the same model, as the resume is
+    exact).
+    """
+
+    def __init__(self, run_dir: Path, cfg: TrainConfig, stack: EnvStack, start: int) -> None:
+        super().__init__()
+        self.run_dir, self.stack = run_dir, stack
+        self.pending = [s for s in cfg.snapshot_steps if s > start]
+
+    def _on_rollout_start(self) -> None:
+        self.take_due()
+
+    def take_due(self) -> None:
+        """Save a snapshot for every pending step count the run has reached."""
+        steps = self.model.num_timesteps
+        while self.pending and steps >= self.pending[0]:
+            target = self.pending.pop(0)
+            path = self.run_dir / SNAPSHOT_DIR / str(target)
+            save_model_dir(path, self.model, self.stack.meta(steps), self.stack.vecnorm)
+            log.info("snapshot %s at %d steps", path, steps)
+
+    def _on_step(self) -> bool:
+        return True
+
+
 class MarketMetricsCallback(BaseCallback):
     """TensorBoard scalars of the market at each rollout's end: inventory, wealth, fills."""
 

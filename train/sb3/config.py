@@ -9,6 +9,7 @@ running observation normalisation) to the fields every PPO run has
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -71,6 +72,13 @@ class TrainConfig(PPORunConfig):
     n_envs: int = field(default=1000, metadata=doc("parallel environments (one numpy batch)"))
     batch_size: int = field(default=10_000, metadata=doc("minibatch size of the updates"))
     n_epochs: int = field(default=5, metadata=doc("PPO: epochs over each rollout"))
+    snapshot_steps: tuple[int, ...] = field(
+        default=(),
+        metadata=doc(
+            "also keep the model at these step counts, in RUN_DIR/snapshots/STEPS (taken at "
+            "the first rollout start at or after each)"
+        ),
+    )
     progress_bar: bool = field(default=False, metadata=doc("show a progress bar"))
     tensorboard: bool = field(default=True, metadata=doc("write TensorBoard logs to RUN_DIR/tb"))
 
@@ -92,6 +100,13 @@ class TrainConfig(PPORunConfig):
             )
         for name in ("n_envs", "batch_size", "n_epochs"):
             check_int(name, getattr(self, name), 1)
+        steps = self.snapshot_steps
+        if isinstance(steps, (str, bytes)) or not isinstance(steps, Iterable):
+            raise ValueError(f"snapshot_steps must be a list of step counts, got {steps!r}")
+        steps = tuple(steps)
+        for value in steps:
+            check_int("snapshot_steps", value, 1)
+        object.__setattr__(self, "snapshot_steps", tuple(sorted(set(steps))))
         if self.algo == "PPO":  # SB3 asserts it (minibatch advantages are normalised)
             check_int("batch_size", self.batch_size, 2)
         super().__post_init__()

@@ -2,7 +2,8 @@
 
 A run directory holds ``config.toml`` (the :class:`TrainConfig`), ``checkpoints/`` (see
 :mod:`train.sb3.checkpoint`), ``best/`` (the best model of the periodic evaluations),
-``final/`` (the model at the end), ``eval.csv`` (one row per evaluation: steps, wall time,
+``final/`` (the model at the end), ``snapshots/STEPS`` (the model at each of
+``snapshot_steps``), ``eval.csv`` (one row per evaluation: steps, wall time,
 mean reward and its standard error, the score against the naive and the optimal policy)
 and ``tb/`` (TensorBoard logs).
 
@@ -24,7 +25,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from train.atomic import recover_dir
 from train.run_config import config_changes
 from train.sb3.algorithms import algorithm_class, algorithm_kwargs, schedule_objects
-from train.sb3.callbacks import EvalCallback, MarketMetricsCallback
+from train.sb3.callbacks import EvalCallback, MarketMetricsCallback, SnapshotCallback
 from train.sb3.checkpoint import (
     capture_state,
     checkpoint_config,
@@ -175,7 +176,10 @@ def _learn(
         # final/ were written before that checkpoint); rewriting them would only duplicate
         log.info("run %s is already complete (%d steps)", run, start)
         return TrainResult(run, model, start, 0.0, evaluator.rows)
-    callbacks: list[BaseCallback] = [evaluator, checkpointer, MarketMetricsCallback(stack.base)]
+    snapshots = SnapshotCallback(run, cfg, stack, start=start)
+    callbacks: list[BaseCallback] = [
+        evaluator, checkpointer, snapshots, MarketMetricsCallback(stack.base)
+    ]
     if extra_callback is not None:
         callbacks.append(extra_callback)
     t0 = time.perf_counter()
@@ -187,6 +191,7 @@ def _learn(
         progress_bar=cfg.progress_bar,
     )
     wall = time.perf_counter() - t0
+    snapshots.take_due()  # a snapshot at the last step count
     evaluator.evaluate_now()
     save_model_dir(run / "final", model, stack.meta(model.num_timesteps), stack.vecnorm)
     if cfg.checkpoint_freq:

@@ -449,3 +449,26 @@ def test_kill_and_resume_from_the_command_line(tmp_path, capfd, caplog):
         assert torch.equal(pa[key], pb[key]), key
     assert_same_run_dir(tmp_path / "whole", run)
     assert not [p for p in (run / CHECKPOINTS).iterdir() if p.name.startswith(".")]
+
+
+def test_snapshots_are_kept_at_their_steps_and_a_resume_takes_the_same_ones(tmp_path):
+    cfg = small_config(snapshot_steps=(960, 200, 480, 5000))
+    assert cfg.snapshot_steps == (200, 480, 960, 5000)
+    whole = train(cfg, tmp_path / "whole")
+    snaps = tmp_path / "whole" / "snapshots"
+    assert sorted(p.name for p in snaps.iterdir()) == ["200", "480", "960"]  # 5000: not reached
+    # taken at the first rollout start at or after the step count asked for
+    steps = {p.name: json.loads((p / META_FILE).read_text())["num_timesteps"]
+             for p in snaps.iterdir()}
+    assert steps == {"200": 320, "480": 480, "960": 960}
+    a = PPO.load(snaps / "960" / MODEL_FILE, device="cpu").policy.state_dict()
+    b = whole.model.policy.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in b)  # the last one is the final model
+    with pytest.raises(Interrupt):
+        train(cfg, tmp_path / "cut", extra_callback=InterruptAt(500))
+    resume(tmp_path / "cut")
+    for name in ("200", "480", "960"):
+        x = PPO.load(snaps / name / MODEL_FILE, device="cpu").policy.state_dict()
+        y = PPO.load(tmp_path / "cut" / "snapshots" / name / MODEL_FILE,
+                     device="cpu").policy.state_dict()
+        assert all(torch.equal(x[k], y[k]) for k in x), name
