@@ -16,6 +16,7 @@ OBSERVATION_NAMES = ("time_remaining", "inventory", "mid")
 #: Names of the base action's components, in order (``size_action`` appends ``"size"``).
 ACTION_NAMES = ("bid_depth", "ask_depth")
 
+
 def observation_names(config: MarketConfig) -> tuple[str, ...]:
     """Names of the observation's components for ``config``: the base three, then
     ``config.obs_extras`` in their order."""
@@ -33,7 +34,8 @@ def observation_space(config: MarketConfig, dynamics: MarketDynamics | None = No
     features declare (``dynamics``: the market already composed from ``config``, if any)."""
     low, high = (MarketDynamics(config) if dynamics is None else dynamics).observation_bounds()
     return spaces.Box(
-        low=np.array(low, dtype=np.float32), high=np.array(high, dtype=np.float32),
+        low=np.array(low, dtype=np.float32),
+        high=np.array(high, dtype=np.float32),
         dtype=np.float32,
     )
 
@@ -47,8 +49,7 @@ def action_space(config: MarketConfig) -> spaces.Box:
     if config.size_action:
         return spaces.Box(
             low=np.array([config.min_depth, config.min_depth, config.order_size], np.float32),
-            high=np.array([config.max_depth, config.max_depth, config.max_order_size],
-                          np.float32),
+            high=np.array([config.max_depth, config.max_depth, config.max_order_size], np.float32),
             dtype=np.float32,
         )
     return spaces.Box(
@@ -79,25 +80,29 @@ def _expected(shape: str, width: int) -> str:
     return f"an array of shape {shape} of real numbers, [{names}]{extra}"
 
 
-def _shown(value: object) -> str:
+def short_repr(value: object) -> str:
+    """``repr(value)`` on one line (however numpy prints it), cut to 80 characters: how the
+    action errors show what was given."""
     text = " ".join(repr(value).split())  # one line, however numpy prints it
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _as_real_array(value: object, what: str, expected: str) -> np.ndarray:
+def as_real_array(value: object, what: str, expected: str) -> np.ndarray:
     """``np.asarray(value)`` if it holds real numbers (float, int or uint dtype), else a
-    ValueError that names ``what``, the expected shape and what was given."""
+    ValueError that names ``what``, the ``expected`` shape and what was given: the first check
+    of every action of the single- and multi-asset envs (ValueError:
+    ``"{what} must be {expected}; got ..."``)."""
     try:
         with np.errstate(all="ignore"):
             arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(
-            f"{what} must be {expected}; got {_shown(value)}, which is not an array of "
+            f"{what} must be {expected}; got {short_repr(value)}, which is not an array of "
             f"numbers ({exc})"
         ) from None
     if arr.dtype.kind not in "fiu":
         raise ValueError(
-            f"{what} must be {expected}; got {_shown(value)} of dtype {arr.dtype} (bool, "
+            f"{what} must be {expected}; got {short_repr(value)} of dtype {arr.dtype} (bool, "
             "complex, string and object actions are refused)"
         )
     return arr
@@ -108,9 +113,11 @@ def as_action(action: object, width: int = 2) -> list[float]:
     or uint dtype: bools, complex numbers, strings and objects are refused). Returns its
     values as Python floats (not checked for finiteness: the env does that)."""
     expected = _expected(f"({width},)", width)
-    arr = _as_real_array(action, "action", expected)
+    arr = as_real_array(action, "action", expected)
     if arr.shape != (width,):
-        raise ValueError(f"action must be {expected}; got {_shown(action)} of shape {arr.shape}")
+        raise ValueError(
+            f"action must be {expected}; got {short_repr(action)} of shape {arr.shape}"
+        )
     with np.errstate(all="ignore"):  # a float128 beyond float64 becomes inf, refused later
         values: list[float] = arr.astype(np.float64).tolist()
     return values
@@ -124,9 +131,10 @@ def as_batch_action(actions: object, num_envs: int, width: int = 2) -> np.ndarra
     if type(actions) is np.ndarray and actions.dtype.kind == "f":
         arr = actions
     else:
-        arr = _as_real_array(
-            actions, "actions", f"real numbers of shape ({num_envs}, {width}) = (num_envs, "
-            f"[{names}])"
+        arr = as_real_array(
+            actions,
+            "actions",
+            f"real numbers of shape ({num_envs}, {width}) = (num_envs, [{names}])",
         )
     if arr.shape != (num_envs, width):
         raise ValueError(f"{expected}, got shape {arr.shape}")
@@ -135,7 +143,5 @@ def as_batch_action(actions: object, num_envs: int, width: int = 2) -> np.ndarra
     if not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         what = "action depths" if np.isfinite(arr[bad, 2:]).all() else "actions"
-        raise ValueError(
-            f"{what} must be finite numbers, got {arr[bad].tolist()} for env {bad}"
-        )
+        raise ValueError(f"{what} must be finite numbers, got {arr[bad].tolist()} for env {bad}")
     return arr

@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics
-from mm_env.spaces import _as_real_array, _shown
+from mm_env.spaces import as_real_array, short_repr
 
 __all__ = [
     "action_names",
@@ -76,9 +76,11 @@ def as_multi_action(action: object, n: int) -> list[float]:
     or ValueError naming the expected shape (finiteness is checked by
     :func:`check_finite_action`)."""
     expected = _expected(f"({2 * n},)", n)
-    arr = _as_real_array(action, "action", expected)
+    arr = as_real_array(action, "action", expected)
     if arr.shape != (2 * n,):
-        raise ValueError(f"action must be {expected}; got {_shown(action)} of shape {arr.shape}")
+        raise ValueError(
+            f"action must be {expected}; got {short_repr(action)} of shape {arr.shape}"
+        )
     with np.errstate(all="ignore"):  # a float128 beyond float64 becomes inf, refused later
         values: list[float] = arr.astype(np.float64).tolist()
     return values
@@ -104,7 +106,7 @@ def as_multi_batch_action(actions: object, num_envs: int, n: int) -> np.ndarray:
     if type(actions) is np.ndarray and actions.dtype.kind == "f":
         arr = actions
     else:
-        arr = _as_real_array(actions, "actions", expected.replace("actions must have", "of"))
+        arr = as_real_array(actions, "actions", expected.replace("actions must have", "of"))
     if arr.shape != (num_envs, 2 * n):
         raise ValueError(f"{expected}, got shape {arr.shape}")
     with np.errstate(all="ignore"):
