@@ -11,7 +11,7 @@ import numpy as np
 
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
-from mm_env.render import EpisodeHistory, render_episode
+from mm_env.render import EpisodeHistory, check_render_mode, render_episode
 from mm_env.rewards import get_reward
 from mm_env.seeding import check_seed
 from mm_env.snapshots import check_snapshot
@@ -173,12 +173,7 @@ class MarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         **overrides: Any,
     ) -> None:
         self.config = resolve_config(config, preset, overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be None or one of {self.metadata['render_modes']}, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"], "the env")
         self.dynamics = MarketDynamics(self.config)
         self._reward = get_reward(self.config.reward)
         self.observation_space = observation_space(self.config, self.dynamics)

@@ -13,11 +13,14 @@ only when, it renders to ``rgb_array``; :func:`render_episode` draws it as an im
 
 Both panels have a light grey frame. Lines are rasterised by sampling each segment at
 (at least) one point per pixel of its longer side: cheap, vectorised, no antialiasing.
+
+:func:`check_render_mode` is the ``render_mode`` check of every env's constructor.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,6 +39,17 @@ INVENTORY_COLOR = (148, 103, 189)
 _MARGIN = 6
 _PRICE_SHARE = 0.70  # fraction of the height used by the price panel
 _GAP = 8  # pixels between the two panels
+
+
+def check_render_mode(render_mode: str | None, allowed: Sequence[str], env: str) -> str | None:
+    """``render_mode`` if it is None or one of ``allowed`` (the env's
+    ``metadata["render_modes"]``), else ValueError: ``"render_mode must be None or one of
+    [...]"``, or ``"render_mode must be None for {env}"`` when the env renders nothing."""
+    if render_mode is None or render_mode in allowed:
+        return render_mode
+    if not allowed:
+        raise ValueError(f"render_mode must be None for {env}, got {render_mode!r}")
+    raise ValueError(f"render_mode must be None or one of {allowed}, got {render_mode!r}")
 
 
 class EpisodeHistory:
@@ -173,6 +187,7 @@ def render_episode(
     inv = np.asarray(history.inventory)
     bound = inventory_limit if math.isfinite(inventory_limit) else float(np.max(np.abs(inv)))
     bound = max(bound, 1e-9) * 1.1
-    draw_polyline(img, x_all, _scale(inv, -bound, bound, i_top + 2, i_bottom - 2),
-                  INVENTORY_COLOR, 2)
+    draw_polyline(
+        img, x_all, _scale(inv, -bound, bound, i_top + 2, i_bottom - 2), INVENTORY_COLOR, 2
+    )
     return img

@@ -17,6 +17,7 @@ from mm_env.batching import (
 )
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
+from mm_env.render import check_render_mode
 from mm_env.rewards import get_reward
 from mm_env.seeding import VECTOR_SEED_RULE, check_seed
 from mm_env.snapshots import BatchName, batch_snapshot, restore_batch_snapshot
@@ -66,8 +67,7 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         **overrides: Any,
     ) -> None:
         num_envs = check_count("num_envs", num_envs)
-        if render_mode is not None:
-            raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
+        check_render_mode(render_mode, (), "the vector env")
         mode = autoreset_mode_of(autoreset_mode)
         self.config = resolve_config(config, preset, overrides)
         self.num_envs = int(num_envs)

@@ -15,6 +15,7 @@ from mm_env.competition.config import CompetitionConfig, build_config
 from mm_env.competition.dynamics import CompetitionDynamics, CompetitionState, CompetitionStep
 from mm_env.competition.observation import CompetitionObserver
 from mm_env.competition.vector_env import INFO_KEYS, check_actions
+from mm_env.render import check_render_mode
 from mm_env.seeding import LazyGenerator, check_seed
 from mm_env.snapshots import check_snapshot
 from mm_env.spaces import as_action
@@ -125,10 +126,7 @@ class CompetitionParallelEnv(LazyGenerator, ParallelEnv[str, np.ndarray, np.ndar
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        if render_mode is not None:
-            raise ValueError(
-                f"render_mode must be None for the competition env, got {render_mode!r}"
-            )
+        check_render_mode(render_mode, (), "the competition env")
         self.render_mode = None
         self.config = build_config(
             config,

@@ -18,6 +18,7 @@ from mm_env.multi_asset.spaces import (
     check_finite_action,
     observation_space,
 )
+from mm_env.render import check_render_mode
 from mm_env.seeding import check_seed
 from mm_env.snapshots import check_snapshot
 
@@ -145,12 +146,7 @@ class MultiAssetMarketMakingEnv(gym.Env[np.ndarray, np.ndarray]):
         **overrides: Any,
     ) -> None:
         self.config = resolve_multi_config(config, preset, overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be None or one of {self.metadata['render_modes']}, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"], "the env")
         self.dynamics = MultiAssetDynamics(self.config)
         self.observation_space = observation_space(self.config, self.dynamics)
         self.action_space = action_space(self.config)

@@ -19,6 +19,7 @@ from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, asset_sum
 from mm_env.multi_asset.env import resolve_multi_config
 from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
+from mm_env.render import check_render_mode
 from mm_env.seeding import VECTOR_SEED_RULE, check_seed
 from mm_env.snapshots import batch_snapshot, restore_batch_snapshot
 from mm_env.vector_env import VECTOR_BATCH
@@ -76,8 +77,7 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
         **overrides: Any,
     ) -> None:
         num_envs = check_count("num_envs", num_envs)
-        if render_mode is not None:
-            raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
+        check_render_mode(render_mode, (), "the vector env")
         mode = autoreset_mode_of(autoreset_mode)
         self.config = resolve_multi_config(config, preset, overrides)
         self.num_envs = int(num_envs)
