@@ -157,6 +157,20 @@ class MartingaleCorrection:
 SHAPINGS = ("none", "terminal", "running")
 
 
+def check_inventory_shaping(kind: str, reward: str) -> str:
+    """``kind`` (``"terminal"`` or ``"running"``) if it can shape a market whose reward is
+    ``reward``: the inventory potentials shape the ``inventory_penalty`` reward only.
+    ValueError otherwise, naming ``reward_shaping`` or the market's reward."""
+    if kind not in SHAPINGS[1:]:
+        raise ValueError(f"reward_shaping must be one of {list(SHAPINGS)}, got {kind!r}")
+    if reward != "inventory_penalty":
+        raise ValueError(
+            f"reward_shaping={kind!r} shapes the inventory penalty, but the market's reward "
+            f"is {reward!r}; use reward_shaping='none'"
+        )
+    return kind
+
+
 class InventoryPotential:
     """A potential ``Phi(t, q) = -c(T - t) q^2`` for potential-based reward shaping (Ng, Harada
     and Russell 1999): the training reward ``r + Phi(s') - Phi(s)``, with ``Phi = 0`` at the
@@ -173,14 +187,7 @@ class InventoryPotential:
     """
 
     def __init__(self, config: MarketConfig, kind: str) -> None:
-        if kind not in SHAPINGS[1:]:
-            raise ValueError(f"reward_shaping must be one of {list(SHAPINGS)}, got {kind!r}")
-        if config.reward != "inventory_penalty":
-            raise ValueError(
-                f"reward_shaping={kind!r} shapes the inventory penalty, but the market's reward "
-                f"is {config.reward!r}; use reward_shaping='none'"
-            )
-        self.kind = kind
+        self.kind = check_inventory_shaping(kind, config.reward)
         self.alpha, self.phi = config.alpha, config.phi
         self.T, self.dt = config.T, config.dt
 

@@ -26,12 +26,11 @@ trained).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -41,14 +40,16 @@ from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 from agents.competition import YARDSTICK_OVERRIDES
 from mm_env import MarketConfig
 from mm_env.competition import CompetitionConfig, build_config
-from train.atomic import atomic_dir
 from train.features import check_features
-from train.sb3.algorithms import LinearSchedule, schedule_objects
+from train.run_config import check_int
+from train.sb3.algorithms import schedule_objects
 from train.sb3.competition_vec_env import (
     CompetitionFeatureTransform,
     CompetitionSB3VecEnv,
     VecCompetitionFeatures,
 )
+from train.sb3.model_dir import META_FILE, MODEL_FILE, save_model_dir
+from train.sb3.ppo_run import JsonConfig, build_ppo, check_new_run, write_run_config
 from train.values import UserError
 
 __all__ = [
@@ -62,21 +63,15 @@ __all__ = [
     "train_self_play",
 ]
 
-META_FILE = "meta.json"
-MODEL_FILE = "model.zip"
-CONFIG_FILE = "config.json"
 MODEL_DIR = "model"
 META_KIND = "competition_self_play"
 
 
-def _int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
 @dataclass(frozen=True)
-class SelfPlayConfig:
+class SelfPlayConfig(JsonConfig):
     """A self-play PPO run: the game, the network input, PPO's hyperparameters, the budget."""
+
+    list_valid_fields: ClassVar[bool] = True
 
     n_makers: int = 2
     """Makers per game (1 to 64)."""
@@ -120,12 +115,12 @@ class SelfPlayConfig:
     """torch CPU threads (0: torch's default)."""
 
     def __post_init__(self) -> None:
-        _int("n_makers", self.n_makers, 1)
+        check_int("n_makers", self.n_makers, 1)
         for name in ("n_games", "total_timesteps", "n_steps", "n_epochs"):
-            _int(name, getattr(self, name), 1)
-        _int("batch_size", self.batch_size, 2)
-        _int("seed", self.seed, 0)
-        _int("torch_threads", self.torch_threads, 0)
+            check_int(name, getattr(self, name), 1)
+        check_int("batch_size", self.batch_size, 2)
+        check_int("seed", self.seed, 0)
+        check_int("torch_threads", self.torch_threads, 0)
         if self.lr_schedule not in ("linear", "constant"):
             raise ValueError(
                 f"lr_schedule must be one of ['linear', 'constant'], got {self.lr_schedule!r}"
@@ -164,21 +159,6 @@ class SelfPlayConfig:
             full_information=self.other_inventories,
             overrides=dict(self.overrides),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SelfPlayConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown SelfPlayConfig field(s) {unknown}; valid: {sorted(names)}")
-        fields: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-        }
-        return cls(**fields)
 
 
 @dataclass
@@ -221,30 +201,12 @@ def train_self_play(cfg: SelfPlayConfig, run_dir: str | Path) -> SelfPlayResult:
     """Train one shared PPO policy for all makers; write ``run_dir/config.json`` and
     ``run_dir/model/`` (see the module doc). A directory that already holds a run is refused."""
     run = Path(run_dir)
-    if (run / CONFIG_FILE).exists():
-        raise UserError(f"run directory {str(run)!r} already holds a run; choose a new one")
+    check_new_run(run)
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     stack = make_self_play_env(cfg)
-    lr: Any = cfg.learning_rate
-    if cfg.lr_schedule == "linear":
-        lr = LinearSchedule(cfg.learning_rate)
-    model = PPO(
-        "MlpPolicy",
-        stack.vecnorm,
-        learning_rate=lr,
-        n_steps=cfg.n_steps,
-        batch_size=cfg.batch_size,
-        n_epochs=cfg.n_epochs,
-        gamma=cfg.gamma,
-        gae_lambda=cfg.gae_lambda,
-        policy_kwargs={"net_arch": list(cfg.net_arch), "log_std_init": cfg.log_std_init},
-        seed=cfg.seed,
-        device="cpu",
-        verbose=0,
-    )
-    run.mkdir(parents=True, exist_ok=True)
-    (run / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    model = build_ppo(cfg, stack.vecnorm)
+    write_run_config(run, cfg)
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps)
     wall = time.perf_counter() - t0
@@ -281,10 +243,7 @@ def save_self_play(
     path: Path, model: PPO, cfg: SelfPlayConfig, transform: CompetitionFeatureTransform
 ) -> None:
     """Write a self-play model directory atomically (``model.zip``, ``meta.json``)."""
-    meta = self_play_meta(cfg, transform, model.num_timesteps)
-    with atomic_dir(path) as tmp:
-        model.save(tmp / MODEL_FILE)
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    save_model_dir(path, model, self_play_meta(cfg, transform, model.num_timesteps), None)
 
 
 class SelfPlayPolicy:

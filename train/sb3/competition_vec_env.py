@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from mm_env import MarketConfig, observation_scales
 from mm_env.competition import CompetitionConfig, CompetitionVectorEnv
-from train.sb3.vec_env import SB3VecEnv
+from train.sb3.vec_env import SB3VecEnv, fill_final_infos
+from train.sb3.wrappers import VecObservationWrapper, adapter_of
 from train.wrappers import FeatureTransform
 
 __all__ = ["CompetitionFeatureTransform", "CompetitionSB3VecEnv", "VecCompetitionFeatures"]
@@ -56,6 +57,7 @@ class CompetitionSB3VecEnv(SB3VecEnv):
 
     #: spread the games' phases on reset
     stagger_episodes: bool = False
+    native_env = CompetitionVectorEnv
 
     def __init__(
         self,
@@ -76,47 +78,35 @@ class CompetitionSB3VecEnv(SB3VecEnv):
             autoreset_mode="SameStep",
             **overrides,
         )
-        self._init_competition(venv)
+        self._init_from(venv)
 
     @classmethod
     def wrap_competition(cls, venv: CompetitionVectorEnv) -> CompetitionSB3VecEnv:
-        """Adapt an existing batched env (it must use ``autoreset_mode="SameStep"``)."""
-        if not isinstance(venv, CompetitionVectorEnv):
-            raise ValueError(f"venv must be a CompetitionVectorEnv, got {type(venv).__name__}")
-        if venv.autoreset_mode.value != "SameStep":
-            raise ValueError(
-                f"venv must use autoreset_mode='SameStep' (SB3's convention), got "
-                f"{venv.autoreset_mode.value!r}; create it with autoreset_mode='SameStep'"
-            )
-        self = cls.__new__(cls)
-        self._init_competition(venv)
-        return self
+        """Adapt an existing batched env (it must use ``autoreset_mode="SameStep"``):
+        :meth:`~train.sb3.vec_env.SB3VecEnv.wrap`."""
+        return cls.wrap(venv)
 
-    def _init_competition(self, venv: CompetitionVectorEnv) -> None:
-        self.venv = venv  # type: ignore[assignment]
+    def _init_from(
+        self,
+        venv: Any,
+        config: Any = None,
+        num_envs: int | None = None,
+        observation_space: spaces.Space[Any] | None = None,
+    ) -> None:
+        """Attach the batched env: ``num_games * n_makers`` rows of its shared observation
+        space, ``config`` the single-asset market."""
         self.competition = venv.config
-        self.config = venv.config.market
         self.n_makers = venv.n_makers
         self.num_games = venv.num_games
-        self.last_info: dict[str, Any] = {}
-        self._actions: np.ndarray | None = None
-        VecEnv.__init__(
-            self,
+        super()._init_from(
+            venv,
+            venv.config.market,
             venv.num_games * venv.n_makers,
             venv.shared_observation_space,
-            venv.single_action_space,
         )
-        self.metadata = dict(venv.metadata)
-        self.render_mode = None
 
-    def reset(self) -> VecEnvObs:
-        obs, info = self.venv.reset(seed=self._seeds[0])
-        if self.stagger_episodes:
-            obs, info = self.stagger(obs, info)
-        self._reset_seeds()
-        self._reset_options()
-        self.last_info = info
-        self.reset_infos = [{} for _ in range(self.num_envs)]
+    def _rows(self, obs: np.ndarray) -> np.ndarray:
+        """Batched observations ``(num_games, N, d)`` as rows ``(num_games * N, d)``."""
         return self._env.flat(obs)
 
     def stagger(self, obs: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -155,13 +145,10 @@ class CompetitionSB3VecEnv(SB3VecEnv):
         dones = np.repeat(terminated | truncated, n)
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
-            final_obs = env.flat(info["final_obs"])
-            final = {k: env.flat(v) for k, v in info["final_info"].items() if not k.startswith("_")}
+            final = info["final_info"]
+            final_info = {k: env.flat(v) for k, v in final.items() if not k.startswith("_")}
             cut = np.repeat(truncated & ~terminated, n)
-            for row in np.flatnonzero(dones):
-                infos[row] = {k: v[row].item() for k, v in final.items()}
-                infos[row]["terminal_observation"] = final_obs[row]
-                infos[row]["TimeLimit.truncated"] = bool(cut[row])
+            fill_final_infos(infos, dones, env.flat(info["final_obs"]), final_info, cut)
         return env.flat(obs), env.flat(reward).astype(np.float32), dones, infos
 
     def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
@@ -234,27 +221,14 @@ class CompetitionFeatureTransform:
         return spaces.Box(np.minimum(low, high), np.maximum(low, high), dtype=np.float32)
 
 
-class VecCompetitionFeatures(VecEnvWrapper):
+class VecCompetitionFeatures(VecObservationWrapper):
     """Apply a :class:`CompetitionFeatureTransform` to the rows of a
     :class:`CompetitionSB3VecEnv` (possibly through other wrappers, e.g. ``VecMonitor``)."""
 
     def __init__(self, venv: VecEnv, transform: CompetitionFeatureTransform) -> None:
-        if not isinstance(venv.unwrapped, CompetitionSB3VecEnv):
-            raise ValueError(
-                f"VecCompetitionFeatures must wrap a CompetitionSB3VecEnv, got "
-                f"{type(venv.unwrapped).__name__}"
-            )
+        adapter_of(venv, CompetitionSB3VecEnv, "VecCompetitionFeatures")
         self.transform = transform
         super().__init__(venv, observation_space=transform.space(venv.observation_space))
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        assert isinstance(obs, np.ndarray)
+    def observation(self, obs: np.ndarray) -> np.ndarray:
         return self.transform(obs)
-
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        assert isinstance(obs, np.ndarray)
-        for i in np.flatnonzero(done):
-            infos[i]["terminal_observation"] = self.transform(infos[i]["terminal_observation"])
-        return self.transform(obs), reward, done, infos

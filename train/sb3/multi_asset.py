@@ -25,7 +25,6 @@ does not overfit a sample); otherwise a Monte Carlo of ``eval_episodes`` held-ou
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,11 +37,12 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
 
+from agents.base import SB3Predict
 from agents.multi_asset import MultiAssetLatticeModel, evaluate_on_multi_lattice
 from mm_env.multi_asset import MultiAssetConfig
 from train.evaluation.multi_asset import evaluate_multi_asset, market_diff
-from train.sb3.algorithms import LinearSchedule
-from train.sb3.model_dir import MODEL_FILE, load_model
+from train.run_config import check_int
+from train.sb3.model_dir import MODEL_FILE, load_model, save_model_dir
 from train.sb3.multi_asset_env import (
     MultiAssetInventoryPotential,
     MultiAssetSB3VecEnv,
@@ -54,10 +54,10 @@ from train.sb3.multi_asset_features import (
     MultiAssetFeatures,
     check_multi_asset_features,
 )
+from train.sb3.ppo_run import JsonConfig, build_ppo, check_new_run, write_run_config
 from train.values import UserError
 
 META_FILE = "meta.json"
-CONFIG_FILE = "config.json"
 EVAL_FILE = "eval.csv"
 #: ``meta.json["kind"]`` of a multi-asset model directory.
 MODEL_KIND = "multi_asset"
@@ -76,7 +76,7 @@ PAIR_FEATURES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class MultiAssetTrainConfig:
+class MultiAssetTrainConfig(JsonConfig):
     """One PPO run on a multi-asset market (the defaults train the shipped ``pair`` agent).
 
     Choices behind the defaults, measured on ``pair`` with the exact lattice value of the
@@ -120,10 +120,10 @@ class MultiAssetTrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("total_timesteps", "n_envs", "n_steps", "n_epochs", "eval_episodes"):
-            _check_int(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         for name in ("seed", "eval_freq", "eval_seed", "torch_threads"):
-            _check_int(name, getattr(self, name), 0)
-        _check_int("batch_size", self.batch_size, 2)  # SB3 normalises minibatch advantages
+            check_int(name, getattr(self, name), 0)
+        check_int("batch_size", self.batch_size, 2)  # SB3 normalises minibatch advantages
         for name in ("gamma", "gae_lambda"):
             value = getattr(self, name)
             if (
@@ -153,24 +153,6 @@ class MultiAssetTrainConfig:
         """The :class:`MultiAssetConfig` this run trains on."""
         return MultiAssetConfig.preset(self.preset, **self.overrides)
 
-    def replace(self, **changes: Any) -> MultiAssetTrainConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> MultiAssetTrainConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown MultiAssetTrainConfig field(s) {unknown}")
-        fields: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-        }
-        return cls(**fields)
-
 
 @dataclass
 class MultiAssetTrainResult:
@@ -191,7 +173,7 @@ class MultiAssetTrainResult:
         return self.run_dir / "final"
 
 
-class MultiAssetTrainedPolicy:
+class MultiAssetTrainedPolicy(SB3Predict):
     """A trained SB3 model with its preprocessing: ``act(obs)`` like a multi-asset agent.
 
     Acting on small batches (the lattice evaluator's 441 states per step) is dominated by
@@ -219,15 +201,6 @@ class MultiAssetTrainedPolicy:
         """Deterministic depths ``[bid_1, ask_1, ...]`` for one observation or a batch."""
         action, _ = self.model.predict(self.features(obs), deterministic=True)
         return np.asarray(action, dtype=np.float64)
-
-    def predict(
-        self,
-        observation: np.ndarray,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-    ) -> tuple[np.ndarray, None]:
-        return self.act(observation), None
 
     def __repr__(self) -> str:
         return f"MultiAssetTrainedPolicy({self.name}, {self.meta.get('num_timesteps')} steps)"
@@ -269,11 +242,9 @@ def model_meta(
 
 
 def save_multi_asset_model(path: Path, model: PPO, meta: dict[str, Any]) -> None:
-    """Write a model directory (``model.zip``, ``meta.json``), replacing any previous one."""
-    path.mkdir(parents=True, exist_ok=True)
-    model.save(path / MODEL_FILE)
-    # inf (an unbounded inventory) is written as Infinity, which Python's json reads back
-    (path / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    """Write a model directory (``model.zip``, ``meta.json``) atomically, replacing any
+    previous one (:func:`train.sb3.model_dir.save_model_dir`)."""
+    save_model_dir(path, model, meta, None)
 
 
 def load_multi_asset_policy(
@@ -364,30 +335,12 @@ class _EvalCallback(BaseCallback):
 def train_multi_asset(cfg: MultiAssetTrainConfig, run_dir: str | Path) -> MultiAssetTrainResult:
     """Train PPO from scratch into a new (or empty) ``run_dir`` (module doc: its files)."""
     run = Path(run_dir)
-    if (run / CONFIG_FILE).exists():
-        raise UserError(f"run directory {str(run)!r} already holds a run; choose a new one")
+    check_new_run(run)
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     _, select, vecnorm = make_multi_asset_stack(cfg)
-    rate: Any = cfg.learning_rate
-    if cfg.lr_schedule == "linear":
-        rate = LinearSchedule(cfg.learning_rate)
-    model = PPO(
-        "MlpPolicy",
-        vecnorm,
-        learning_rate=rate,
-        n_steps=cfg.n_steps,
-        batch_size=cfg.batch_size,
-        n_epochs=cfg.n_epochs,
-        gamma=cfg.gamma,
-        gae_lambda=cfg.gae_lambda,
-        seed=cfg.seed,
-        device="cpu",
-        verbose=0,
-        policy_kwargs={"net_arch": list(cfg.net_arch), "log_std_init": cfg.log_std_init},
-    )
-    run.mkdir(parents=True, exist_ok=True)
-    (run / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    model = build_ppo(cfg, vecnorm)
+    write_run_config(run, cfg)
     evaluator = _EvalCallback(run, cfg, select.features)
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps, callback=evaluator)
@@ -422,11 +375,6 @@ def _tuples(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
     return value
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 __all__ = [

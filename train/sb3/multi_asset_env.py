@@ -35,8 +35,8 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
 from train.sb3.multi_asset_features import MultiAssetFeatures
 from train.sb3.vec_env import SB3VecEnv
-from train.sb3.wrappers import VecPotentialShaping
-from train.wrappers import SHAPINGS, MartingaleCorrection
+from train.sb3.wrappers import VecObservationWrapper, VecPotentialShaping, adapter_of
+from train.wrappers import MartingaleCorrection, check_inventory_shaping
 
 
 class MultiAssetSB3VecEnv(SB3VecEnv):
@@ -49,6 +49,7 @@ class MultiAssetSB3VecEnv(SB3VecEnv):
 
     config: MultiAssetConfig  # type: ignore[assignment]
     venv: MultiAssetMarketMakingVectorEnv  # type: ignore[assignment]
+    native_env = MultiAssetMarketMakingVectorEnv
 
     def __init__(
         self,
@@ -61,61 +62,19 @@ class MultiAssetSB3VecEnv(SB3VecEnv):
         venv = MultiAssetMarketMakingVectorEnv(
             num_envs, config, preset=preset, autoreset_mode="SameStep", **overrides
         )
-        self._init_from(venv)  # type: ignore[arg-type]
-
-    @classmethod
-    def wrap(cls, venv: Any) -> MultiAssetSB3VecEnv:
-        """Adapt an existing multi-asset vector env (``autoreset_mode="SameStep"``)."""
-        if not isinstance(venv, MultiAssetMarketMakingVectorEnv):
-            raise ValueError(
-                f"venv must be a MultiAssetMarketMakingVectorEnv, got {type(venv).__name__}"
-            )
-        if venv.autoreset_mode.value != "SameStep":
-            raise ValueError(
-                f"venv must use autoreset_mode='SameStep' (SB3's convention), got "
-                f"{venv.autoreset_mode.value!r}; create it with autoreset_mode='SameStep'"
-            )
-        self = cls.__new__(cls)
-        self._init_from(venv)  # type: ignore[arg-type]
-        return self
+        self._init_from(venv)
 
     @property
     def n_assets(self) -> int:
         return self.config.n_assets
 
-    def step_wait(self) -> VecEnvStepReturn:
-        if self._actions is None:
-            raise RuntimeError("call step_async(actions) before step_wait()")
-        obs, reward, terminated, truncated, info = self.venv.step(self._actions)
-        self._actions = None
-        self.last_info = info
-        dones = terminated | truncated
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        if dones.any():
-            final_obs, final_info = info["final_obs"], info["final_info"]
-            keys = [k for k in final_info if not k.startswith("_")]
-            for i in np.flatnonzero(dones):
-                infos[i] = {k: _entry(final_info[k][i]) for k in keys}
-                infos[i]["terminal_observation"] = final_obs[i]
-                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-        return obs, reward.astype(np.float32), dones, infos
-
-
-def _entry(value: Any) -> Any:
-    """One sub-env's info value: a float/bool for a scalar, a writable array per asset."""
-    arr = np.asarray(value)
-    return arr.item() if arr.ndim == 0 else arr.copy()
-
 
 def multi_asset_adapter(venv: VecEnv, wrapper: str) -> MultiAssetSB3VecEnv:
     """The :class:`MultiAssetSB3VecEnv` under ``venv``, or ValueError naming ``wrapper``."""
-    base = venv.unwrapped
-    if not isinstance(base, MultiAssetSB3VecEnv):
-        raise ValueError(f"{wrapper} must wrap a MultiAssetSB3VecEnv, got {type(base).__name__}")
-    return base
+    return adapter_of(venv, MultiAssetSB3VecEnv, wrapper)
 
 
-class VecMultiAssetFeatures(VecEnvWrapper):
+class VecMultiAssetFeatures(VecObservationWrapper):
     """The network input of :class:`MultiAssetFeatures` in place of the raw observation."""
 
     def __init__(self, venv: VecEnv, features: MultiAssetFeatures) -> None:
@@ -129,17 +88,8 @@ class VecMultiAssetFeatures(VecEnvWrapper):
         space = spaces.Box(low, high, dtype=np.float32)
         super().__init__(venv, observation_space=space)
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        assert isinstance(obs, np.ndarray)
+    def observation(self, obs: np.ndarray) -> np.ndarray:
         return self.features(obs)
-
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        assert isinstance(obs, np.ndarray)
-        for i in np.flatnonzero(done):
-            infos[i]["terminal_observation"] = self.features(infos[i]["terminal_observation"])
-        return self.features(obs), reward, done, infos
 
 
 class VecMultiAssetMartingaleReward(VecEnvWrapper):
@@ -194,14 +144,7 @@ class MultiAssetInventoryPotential:
     """
 
     def __init__(self, config: MultiAssetConfig, kind: str) -> None:
-        if kind not in SHAPINGS[1:]:
-            raise ValueError(f"reward_shaping must be one of {list(SHAPINGS)}, got {kind!r}")
-        if config.reward != "inventory_penalty":
-            raise ValueError(
-                f"reward_shaping={kind!r} shapes the inventory penalty, but the market's reward "
-                f"is {config.reward!r}; use reward_shaping='none'"
-            )
-        self.kind = kind
+        self.kind = check_inventory_shaping(kind, config.reward)
         self.alpha = np.asarray(config.alpha_matrix, dtype=np.float64)
         self.phi = np.asarray(config.phi_matrix, dtype=np.float64)
         self.T, self.dt = config.T, config.dt

@@ -19,7 +19,7 @@ sub-environments share (setting an attribute on a strict subset is an error).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +31,33 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 )
 
 from mm_env import MarketConfig, MarketMakingVectorEnv
+
+_Adapter = TypeVar("_Adapter", bound="SB3VecEnv")
+
+
+def info_entry(value: Any) -> Any:
+    """One sub-env's value of a batched info array: a Python float/bool for a scalar, a
+    writable copy for a per-asset array (the multi-asset env's ``(n,)`` entries)."""
+    arr = np.asarray(value)
+    return arr.item() if arr.ndim == 0 else arr.copy()
+
+
+def fill_final_infos(
+    infos: list[dict[str, Any]],
+    dones: np.ndarray,
+    final_obs: np.ndarray,
+    final_info: dict[str, Any],
+    truncated: np.ndarray,
+) -> None:
+    """SB3's episode-end entries of ``infos[i]`` for each ``i`` with ``dones[i]``: the final
+    info values (:func:`info_entry`; keys starting with ``_`` are Gymnasium's masks and left
+    out), ``terminal_observation`` (``final_obs[i]``) and ``TimeLimit.truncated``
+    (``truncated[i]``: cut by a time limit rather than terminated)."""
+    keys = [k for k in final_info if not k.startswith("_")]
+    for i in np.flatnonzero(dones):
+        infos[i] = {k: info_entry(final_info[k][i]) for k in keys}
+        infos[i]["terminal_observation"] = final_obs[i]
+        infos[i]["TimeLimit.truncated"] = bool(truncated[i])
 
 
 class SB3VecEnv(VecEnv):
@@ -46,6 +73,10 @@ class SB3VecEnv(VecEnv):
 
     #: spread the episodes' phases on reset (a training choice; the MDP is unchanged)
     stagger_episodes: bool = False
+    #: the native vector env class this adapter steps (:meth:`wrap` accepts its instances)
+    native_env: ClassVar[type[Any]] = MarketMakingVectorEnv
+    venv: MarketMakingVectorEnv
+    config: MarketConfig
 
     def __init__(
         self,
@@ -61,10 +92,12 @@ class SB3VecEnv(VecEnv):
         self._init_from(venv)
 
     @classmethod
-    def wrap(cls, venv: MarketMakingVectorEnv) -> SB3VecEnv:
-        """Adapt an existing native vector env (it must use ``autoreset_mode="SameStep"``)."""
-        if not isinstance(venv, MarketMakingVectorEnv):
-            raise ValueError(f"venv must be a MarketMakingVectorEnv, got {type(venv).__name__}")
+    def wrap(cls: type[_Adapter], venv: Any) -> _Adapter:
+        """Adapt an existing native vector env (an instance of :attr:`native_env`; it must use
+        ``autoreset_mode="SameStep"``)."""
+        native = cls.native_env
+        if not isinstance(venv, native):
+            raise ValueError(f"venv must be a {native.__name__}, got {type(venv).__name__}")
         if venv.autoreset_mode.value != "SameStep":
             raise ValueError(
                 f"venv must use autoreset_mode='SameStep' (SB3's convention), got "
@@ -74,12 +107,24 @@ class SB3VecEnv(VecEnv):
         self._init_from(venv)
         return self
 
-    def _init_from(self, venv: MarketMakingVectorEnv) -> None:
+    def _init_from(
+        self,
+        venv: Any,
+        config: Any = None,
+        num_envs: int | None = None,
+        observation_space: gym.spaces.Space[Any] | None = None,
+    ) -> None:
+        """Attach ``venv``: ``config`` (default ``venv.config``), ``num_envs`` sub-envs (default
+        ``venv.num_envs``) and their ``observation_space`` (default the single one)."""
         self.venv = venv
-        self.config = venv.config
+        self.config = venv.config if config is None else config
         self.last_info: dict[str, Any] = {}
         self._actions: np.ndarray | None = None
-        super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
+        super().__init__(
+            venv.num_envs if num_envs is None else num_envs,
+            venv.single_observation_space if observation_space is None else observation_space,
+            venv.single_action_space,
+        )
         self.metadata = dict(venv.metadata)
         self.render_mode = None
 
@@ -93,11 +138,13 @@ class SB3VecEnv(VecEnv):
         self._reset_options()
         self.last_info = info
         self.reset_infos = [{} for _ in range(self.num_envs)]
+        return self._rows(obs)
+
+    def _rows(self, obs: np.ndarray) -> np.ndarray:
+        """The vector env's observations as SB3's rows (here: as they are)."""
         return obs
 
-    def stagger(
-        self, obs: np.ndarray, info: dict[str, Any]
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def stagger(self, obs: np.ndarray, info: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         """Put sub-env ``i`` at step ``floor(i n_steps / num_envs)`` of a fresh episode.
 
         All envs step together under the naive quotes (depth ``1/k`` both sides, the
@@ -135,12 +182,8 @@ class SB3VecEnv(VecEnv):
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
-            final_obs, final_info = info["final_obs"], info["final_info"]
-            keys = [k for k in final_info if not k.startswith("_")]
-            for i in np.flatnonzero(dones):
-                infos[i] = {k: final_info[k][i].item() for k in keys}
-                infos[i]["terminal_observation"] = final_obs[i]
-                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+            cut = truncated & ~terminated
+            fill_final_infos(infos, dones, info["final_obs"], info["final_info"], cut)
         return obs, reward.astype(np.float32), dones, infos
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ network input and the same reward.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
@@ -25,15 +25,51 @@ from train.wrappers import (
     fixed_offset_scale,
 )
 
+_Adapter = TypeVar("_Adapter", bound=SB3VecEnv)
 
-def _adapter(venv: VecEnv, wrapper: str) -> SB3VecEnv:
+
+def adapter_of(
+    venv: VecEnv, required: type[_Adapter], wrapper: str, article: str = "a"
+) -> _Adapter:
+    """The adapter at the bottom of ``venv`` (``venv.unwrapped``), an instance of ``required``
+    (:class:`SB3VecEnv` or a subclass); else ValueError saying that ``wrapper`` must wrap
+    ``article`` ``required``."""
     base = venv.unwrapped
-    if not isinstance(base, SB3VecEnv):
-        raise ValueError(f"{wrapper} must wrap an SB3VecEnv, got {type(base).__name__}")
+    if not isinstance(base, required):
+        raise ValueError(
+            f"{wrapper} must wrap {article} {required.__name__}, got {type(base).__name__}"
+        )
     return base
 
 
-class VecSelectObservation(VecEnvWrapper):
+def _adapter(venv: VecEnv, wrapper: str) -> SB3VecEnv:
+    return adapter_of(venv, SB3VecEnv, wrapper, "an")
+
+
+class VecObservationWrapper(VecEnvWrapper):
+    """SB3's counterpart of ``gymnasium.ObservationWrapper``: :meth:`observation` applied to
+    the observations of ``reset`` and ``step_wait`` and to the ``terminal_observation`` of
+    every finished episode (SB3's ``SameStep`` convention), rewards and dones unchanged."""
+
+    def observation(self, obs: np.ndarray) -> np.ndarray:
+        """The wrapped env's observations ``(num_envs, ...)`` (or one terminal observation)
+        as this wrapper's."""
+        raise NotImplementedError
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        assert isinstance(obs, np.ndarray)
+        return self.observation(obs)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, reward, done, infos = self.venv.step_wait()
+        assert isinstance(obs, np.ndarray)
+        for i in np.flatnonzero(done):
+            infos[i]["terminal_observation"] = self.observation(infos[i]["terminal_observation"])
+        return self.observation(obs), reward, done, infos
+
+
+class VecSelectObservation(VecObservationWrapper):
     """Keep only some observation features, e.g. ``("time_remaining", "inventory")``, and
     optionally apply a fixed affine scaling ``(x - offset) / scale`` to them (float32
     constants, as stored in the model directory; none: raw units).
@@ -60,21 +96,11 @@ class VecSelectObservation(VecEnvWrapper):
         self.features = self._transform.features
         super().__init__(venv, observation_space=self._transform.space(venv.observation_space))
 
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        assert isinstance(obs, np.ndarray)
-        return self.transform(obs)
-
     def transform(self, obs: np.ndarray) -> np.ndarray:
         """Select the features of raw observations ``(n, d)`` and apply the fixed scaling."""
         return self._transform(obs)
 
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        assert isinstance(obs, np.ndarray)
-        for i in np.flatnonzero(done):
-            infos[i]["terminal_observation"] = self.transform(infos[i]["terminal_observation"])
-        return self.transform(obs), reward, done, infos
+    observation = transform
 
 
 def fixed_observation_scale(
