@@ -70,7 +70,10 @@ _MAGNITUDE_WHY = "it keeps cash, wealth, penalties and the float32 observations 
 _NONNEG: dict[str, Any] = {"low": 0.0, "high": MAGNITUDE, "high_why": _MAGNITUDE_WHY}
 _POS: dict[str, Any] = {**_NONNEG, "low_open": True}
 _SIGNED: dict[str, Any] = {
-    "low": -MAGNITUDE, "high": MAGNITUDE, "low_why": _MAGNITUDE_WHY, "high_why": _MAGNITUDE_WHY,
+    "low": -MAGNITUDE,
+    "high": MAGNITUDE,
+    "low_why": _MAGNITUDE_WHY,
+    "high_why": _MAGNITUDE_WHY,
 }
 
 
@@ -87,15 +90,17 @@ class MarketConfig:
     """
 
     mid_model: str = param(
-        "gbm", choices=mid_model_names,
+        "gbm",
+        choices=mid_model_names,
         doc="mid-price model: 'gbm' (geometric, sigma relative) or 'abm' (arithmetic, sigma in "
-            "price units), or a registered mid process (mm_env.register_component); with "
-            "ou_rate > 0 mean-reverting, with replay set replayed",
+        "price units), or a registered mid process (mm_env.register_component); with "
+        "ou_rate > 0 mean-reverting, with replay set replayed",
     )
     mid_params: ParamValues = param(  # noqa: RUF009 (param returns a dataclasses.field)
-        ParamValues(), kind="any",
+        ParamValues(),
+        kind="any",
         doc="parameters of a registered mid process, as its own_params declare (a mapping of "
-            "names to numbers); empty for the built-in ones",
+        "names to numbers); empty for the built-in ones",
         allowed="the names the selected mid process declares, each in its declared range",
     )
     S0: float = param(100.0, doc="initial mid-price", units="price units", **_POS)
@@ -103,177 +108,246 @@ class MarketConfig:
         0.0, doc="drift of the mid", units="1/session for gbm, price/session for abm", **_SIGNED
     )
     sigma: float = param(
-        0.02, doc="volatility of the mid",
-        units="1/sqrt(session) relative for gbm, price units/sqrt(session) for abm", **_NONNEG,
+        0.02,
+        doc="volatility of the mid",
+        units="1/sqrt(session) relative for gbm, price units/sqrt(session) for abm",
+        **_NONNEG,
     )
     T: float = param(
-        1.0, doc="episode horizon", units="sessions", low=0.0, low_open=True, high=1e6,
+        1.0,
+        doc="episode horizon",
+        units="sessions",
+        low=0.0,
+        low_open=True,
+        high=1e6,
         high_why="a horizon up to 1e6 sessions keeps the time observation and the "
-                 "sqrt(T)-scaled moves far inside float32",
+        "sqrt(T)-scaled moves far inside float32",
     )
     n_steps: int = param(
-        200, doc="number of decision steps per episode (dt = T / n_steps)", low=1,
-        high=10**9, high_why="step counters stay exact in int64 and float64 arithmetic",
+        200,
+        doc="number of decision steps per episode (dt = T / n_steps)",
+        low=1,
+        high=10**9,
+        high_why="step counters stay exact in int64 and float64 arithmetic",
     )
     A: float = param(
         140.0, doc="market-order arrival rate on each side", units="orders/session", **_POS
     )
     k: float = param(
-        1.5, doc="decay of the fill probability with depth, e^(-k*delta)",
-        units="1/price unit", **_POS,
+        1.5,
+        doc="decay of the fill probability with depth, e^(-k*delta)",
+        units="1/price unit",
+        **_POS,
     )
     fill_model: str = param(
-        "poisson", choices=FILL_MODELS,
+        "poisson",
+        choices=FILL_MODELS,
         doc="per-step fill probability: 'poisson' 1-exp(-A e^(-k d) dt) or 'bernoulli' "
-            "min(1, A e^(-k d) dt)",
+        "min(1, A e^(-k d) dt)",
     )
     order_size: float = param(1.0, doc="quantity of one fill", units="shares", **_POS)
     inventory_limit: float = param(
         math.inf,
         doc="|inventory| bound, >= order_size; a side whose fill would breach it is not quoted",
-        units="shares", high=MAGNITUDE, high_why=_MAGNITUDE_WHY, inf_means="no limit",
+        units="shares",
+        high=MAGNITUDE,
+        high_why=_MAGNITUDE_WHY,
+        inf_means="no limit",
         allowed=">= order_size and <= 1e12 (MAGNITUDE), or inf (no limit)",
     )
     min_depth: float = param(
-        0.0, doc="smallest quote depth from the mid; negative quotes through the mid",
-        units="price units", **_SIGNED,
+        0.0,
+        doc="smallest quote depth from the mid; negative quotes through the mid",
+        units="price units",
+        **_SIGNED,
     )
     max_depth: float = param(
-        10.0, doc="largest quote depth from the mid, > min_depth", units="price units",
+        10.0,
+        doc="largest quote depth from the mid, > min_depth",
+        units="price units",
         **_SIGNED,
     )
     reward: str = param(
-        "pnl", choices=available_rewards,
+        "pnl",
+        choices=available_rewards,
         doc="reward name: 'pnl' or 'inventory_penalty', or one registered with "
-            "mm_env.register_reward",
+        "mm_env.register_reward",
     )
     phi: float = param(
-        0.0, doc="running inventory penalty of 'inventory_penalty'",
-        units="price units/(share^2 session)", **_NONNEG,
+        0.0,
+        doc="running inventory penalty of 'inventory_penalty'",
+        units="price units/(share^2 session)",
+        **_NONNEG,
     )
     alpha: float = param(
-        0.0, doc="terminal inventory penalty of 'inventory_penalty'",
-        units="price units/share^2", **_NONNEG,
+        0.0,
+        doc="terminal inventory penalty of 'inventory_penalty'",
+        units="price units/share^2",
+        **_NONNEG,
     )
 
     # ------------------------------------------------------------ market components
     # mid-price models
     ou_rate: float = param(
-        0.0, doc="mean-reversion speed kappa of an Ornstein-Uhlenbeck mid (of log S under gbm), "
-                 "half-life ln2/kappa; 0 = off",
-        units="1/session", **_NONNEG,
+        0.0,
+        doc="mean-reversion speed kappa of an Ornstein-Uhlenbeck mid (of log S under gbm), "
+        "half-life ln2/kappa; 0 = off",
+        units="1/session",
+        **_NONNEG,
     )
     ou_mean: float | None = param(
-        None, kind="real", doc="level the OU mid reverts to, > 0 under gbm",
-        units="price units", none_means="S0", **_SIGNED,
+        None,
+        kind="real",
+        doc="level the OU mid reverts to, > 0 under gbm",
+        units="price units",
+        none_means="S0",
+        **_SIGNED,
     )
     jump_rate: float = param(
-        0.0, doc="rate of exogenous mid-price jumps (compound Poisson); 0 = off",
-        units="jumps/session", **_NONNEG,
+        0.0,
+        doc="rate of exogenous mid-price jumps (compound Poisson); 0 = off",
+        units="jumps/session",
+        **_NONNEG,
     )
     jump_mean: float = param(
-        0.0, doc="mean size of one jump", units="mid units: log-price under gbm, price units "
-                                               "otherwise", **_SIGNED,
+        0.0,
+        doc="mean size of one jump",
+        units="mid units: log-price under gbm, price units otherwise",
+        **_SIGNED,
     )
     jump_std: float = param(
         0.0, doc="standard deviation of one jump's size", units="mid units", **_NONNEG
     )
     replay: PriceSeries | None = param(  # noqa: RUF009 (param returns a dataclasses.field)
-        None, kind="any",
+        None,
+        kind="any",
         doc="replay this mid-price series instead of simulating one, one price per step (a "
-            ".csv/.npy path, an array or a PriceSeries); None = off",
+        ".csv/.npy path, an array or a PriceSeries); None = off",
         units="price units",
         allowed="None, or a series of at least n_steps + 1 prices in [1e-100, the upper bound "
-                "of S0]",
+        "of S0]",
     )
     replay_column: str = param("price", doc="column of the replay CSV file holding the prices")
     replay_random_start: bool = param(
-        True, doc="replay: start each episode at a uniformly random offset of the series "
-                  "(False: offset 0)",
+        True,
+        doc="replay: start each episode at a uniformly random offset of the series "
+        "(False: offset 0)",
     )
     # adverse selection
     adverse_prob: float = param(
-        0.0, doc="probability that a fill is followed by an adverse mid jump (down after a bid "
-                 "fill, up after an ask fill); 0 = off",
-        low=0.0, high=1.0,
+        0.0,
+        doc="probability that a fill is followed by an adverse mid jump (down after a bid "
+        "fill, up after an ask fill); 0 = off",
+        low=0.0,
+        high=1.0,
     )
     adverse_jump: float = param(
         0.0, doc="size eta of the adverse jump after a fill", units="mid units", **_NONNEG
     )
     # alpha signal
     signal_std: float = param(
-        0.0, doc="stationary std of the alpha signal, an OU drift added to the mid's; 0 = off",
-        units="drift units", **_NONNEG,
+        0.0,
+        doc="stationary std of the alpha signal, an OU drift added to the mid's; 0 = off",
+        units="drift units",
+        **_NONNEG,
     )
     signal_decay: float = param(
         10.0, doc="mean-reversion speed of the alpha signal", units="1/session", **_POS
     )
     signal_flow: float = param(
-        0.0, doc="order-flow tilt by the signal a: buy orders arrive at rate x e^(b a), sell "
-                 "orders at x e^(-b a)",
-        units="1/drift units", **_NONNEG,
+        0.0,
+        doc="order-flow tilt by the signal a: buy orders arrive at rate x e^(b a), sell "
+        "orders at x e^(-b a)",
+        units="1/drift units",
+        **_NONNEG,
     )
     signal_obs_noise: float = param(
-        0.0, doc="std of the noise on the observed signal, redrawn each step (0: observed "
-                 "exactly)",
-        units="drift units", **_NONNEG,
+        0.0,
+        doc="std of the noise on the observed signal, redrawn each step (0: observed exactly)",
+        units="drift units",
+        **_NONNEG,
     )
     # order flow
     hawkes_branching: float = param(
-        0.0, doc="branching ratio n of self-exciting (Hawkes) market-order arrivals per side; "
-                 "0 = Poisson",
-        low=0.0, high=1.0, high_open=True, note="a stationary Hawkes process",
+        0.0,
+        doc="branching ratio n of self-exciting (Hawkes) market-order arrivals per side; "
+        "0 = Poisson",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        note="a stationary Hawkes process",
     )
     hawkes_decay: float = param(
-        50.0, doc="decay rate of the Hawkes kernel n*kappa*e^(-kappa s)", units="1/session",
+        50.0,
+        doc="decay rate of the Hawkes kernel n*kappa*e^(-kappa s)",
+        units="1/session",
         **_POS,
     )
     flow_skew: float = param(
-        0.0, doc="asymmetry of the arrival rates: buy orders (lifting the ask) at A(1+rho), "
-                 "sell orders (hitting the bid) at A(1-rho)",
-        low=-1.0, high=1.0, low_open=True, high_open=True,
+        0.0,
+        doc="asymmetry of the arrival rates: buy orders (lifting the ask) at A(1+rho), "
+        "sell orders (hitting the bid) at A(1-rho)",
+        low=-1.0,
+        high=1.0,
+        low_open=True,
+        high_open=True,
     )
     fill_shape: str = param(
-        "exponential", choices=FILL_SHAPES,
+        "exponential",
+        choices=FILL_SHAPES,
         doc="probability that a market order reaches depth d: 'exponential' e^(-k d) or "
-            "'power' (1 + k d / power_tail)^(-power_tail)",
+        "'power' (1 + k d / power_tail)^(-power_tail)",
     )
     power_tail: float = param(
-        3.0, doc="tail exponent of fill_shape='power' (dimensionless)", low=0.0, low_open=True,
-        high=1e6, high_why="beyond 1e6 the power law is the exponential to float precision, "
-                           "and k d / power_tail stays finite",
+        3.0,
+        doc="tail exponent of fill_shape='power' (dimensionless)",
+        low=0.0,
+        low_open=True,
+        high=1e6,
+        high_why="beyond 1e6 the power law is the exponential to float precision, "
+        "and k d / power_tail stays finite",
     )
     # frictions
     tick_size: float = param(
-        0.0, doc="price grid; quotes are snapped to it away from the mid (bid down, ask up); "
-                 "0 = continuous prices",
-        units="price units", **_NONNEG,
+        0.0,
+        doc="price grid; quotes are snapped to it away from the mid (bid down, ask up); "
+        "0 = continuous prices",
+        units="price units",
+        **_NONNEG,
     )
     maker_fee: float = param(
-        0.0, doc="fee paid per share filled; negative = a maker rebate; 0 = off",
-        units="price units/share", **_SIGNED,
+        0.0,
+        doc="fee paid per share filled; negative = a maker rebate; 0 = off",
+        units="price units/share",
+        **_SIGNED,
     )
     liquidation_impact: float = param(
-        0.0, doc="slope lambda of the linear book the terminal inventory is liquidated into, "
-                 "cost lambda q_T^2 / 2; 0 = off",
-        units="price units/share", **_NONNEG,
+        0.0,
+        doc="slope lambda of the linear book the terminal inventory is liquidated into, "
+        "cost lambda q_T^2 / 2; 0 = off",
+        units="price units/share",
+        **_NONNEG,
     )
     size_action: bool = param(
-        False, doc="add a third action component: the quote size in [order_size, "
-                   "max_order_size] shares, for both sides",
+        False,
+        doc="add a third action component: the quote size in [order_size, "
+        "max_order_size] shares, for both sides",
     )
     max_order_size: float = param(
         5.0, doc="largest quote size of the size action, > order_size", units="shares", **_POS
     )
     # observation
     obs_extras: tuple[str, ...] = param(
-        (), choices=OBS_EXTRAS,
+        (),
+        choices=OBS_EXTRAS,
         doc="features appended to the observation: 'signal' (observed alpha), "
-            "'flow_imbalance' (in [-1, 1]), 'realized_vol' (mid units/sqrt(session))",
+        "'flow_imbalance' (in [-1, 1]), 'realized_vol' (mid units/sqrt(session))",
     )
     obs_halflife: float = param(
-        0.05, doc="half-life of the flow-imbalance and realised-volatility averages",
-        units="sessions", **_POS,
+        0.05,
+        doc="half-life of the flow-imbalance and realised-volatility averages",
+        units="sessions",
+        **_POS,
     )
 
     # ------------------------------------------------------------------ derived
@@ -377,8 +451,8 @@ def market_config_markdown() -> str:
             "Every field of `mm_env.MarketConfig`, read off its declaration in "
             "`mm_env/config.py` (the same declaration the validator and `--help` read). A "
             "value outside its range raises `ValueError` naming the field, the value and the "
-            "allowed range. \"Mid units\" are those of `sigma` (log-price under gbm, price "
-            "units under abm), \"drift units\" those of `mu`. The bounds quoted with a reason "
+            'allowed range. "Mid units" are those of `sigma` (log-price under gbm, price '
+            'units under abm), "drift units" those of `mu`. The bounds quoted with a reason '
             "only keep the arithmetic finite; they are far beyond any market of real use."
         ),
         rules=COMBINATION_RULES,
@@ -387,7 +461,7 @@ def market_config_markdown() -> str:
 
 #: The command that rewrites ``docs/market_config.md`` from the declaration.
 REGENERATE_DOCS = (
-    "python -c \"from mm_env.config import market_config_markdown as m; "
+    'python -c "from mm_env.config import market_config_markdown as m; '
     "open('docs/market_config.md', 'w').write(m())\""
 )
 
