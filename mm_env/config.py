@@ -31,7 +31,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mm_env.component_registry import mid_model_names
 from mm_env.params import ParamValues, check_fields, markdown_table, param
@@ -53,6 +53,7 @@ __all__ = [
     "MarketConfig",
     "UnknownFieldError",
     "available_presets",
+    "given_config",
     "market_config_markdown",
     "resolve_config",
 ]
@@ -466,20 +467,41 @@ REGENERATE_DOCS = (
 )
 
 
-def resolve_config(
-    config: MarketConfig | None, preset: str | None, overrides: Mapping[str, Any]
-) -> MarketConfig:
-    """The config an env is built from: ``config`` or ``preset`` (default ``"default"``), plus overrides."""
+class _Replaceable(Protocol):
+    def replace(self: _Config, **overrides: Any) -> _Config: ...
+
+
+_Config = TypeVar("_Config", bound=_Replaceable)
+
+
+def given_config(
+    config: _Config | None,
+    preset: str | None,
+    overrides: Mapping[str, Any],
+    config_class: type[_Config],
+) -> _Config | None:
+    """The ``config`` an env was given, with the keyword ``overrides`` replaced, or None when
+    it was given none (it then builds its config from ``preset``). ValueError when both
+    ``config`` and ``preset`` are given, or ``config`` is not a ``config_class``: the first
+    step of :func:`resolve_config` and of the multi-asset envs' resolution."""
     if config is not None and preset is not None:
         raise ValueError(
             f"give either config or preset, not both (got preset={preset!r}); "
             "pass overrides as keywords instead"
         )
-    if config is not None:
-        if not isinstance(config, MarketConfig):
-            raise ValueError(f"config must be a MarketConfig, got {type(config).__name__}")
-        return config.replace(**overrides) if overrides else config
-    return MarketConfig.preset(preset or "default", **overrides)
+    if config is None:
+        return None
+    if not isinstance(config, config_class):
+        raise ValueError(f"config must be a {config_class.__name__}, got {type(config).__name__}")
+    return config.replace(**overrides) if overrides else config
+
+
+def resolve_config(
+    config: MarketConfig | None, preset: str | None, overrides: Mapping[str, Any]
+) -> MarketConfig:
+    """The config an env is built from: ``config`` or ``preset`` (default ``"default"``), plus overrides."""
+    given = given_config(config, preset, overrides, MarketConfig)
+    return MarketConfig.preset(preset or "default", **overrides) if given is None else given
 
 
 class UnknownFieldError(TypeError, ValueError):

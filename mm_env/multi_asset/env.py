@@ -10,6 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from mm_env.config import given_config
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, MultiAssetStepResult
 from mm_env.multi_asset.spaces import (
@@ -37,15 +38,9 @@ def resolve_multi_config(
 ) -> MultiAssetConfig:
     """The config an env is built from: ``config`` or ``preset`` (none: the class defaults),
     plus keyword overrides."""
-    if config is not None and preset is not None:
-        raise ValueError(
-            f"give either config or preset, not both (got preset={preset!r}); pass overrides "
-            "as keywords instead"
-        )
-    if config is not None:
-        if not isinstance(config, MultiAssetConfig):
-            raise ValueError(f"config must be a MultiAssetConfig, got {type(config).__name__}")
-        return config.replace(**overrides) if overrides else config
+    given = given_config(config, preset, overrides, MultiAssetConfig)
+    if given is not None:
+        return given
     if preset is None:
         return MultiAssetConfig.from_dict(overrides)
     return MultiAssetConfig.preset(preset, **overrides)
