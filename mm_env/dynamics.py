@@ -122,21 +122,30 @@ class MarketDynamics:
         self.frictions: tuple[Friction, ...] = tuple(frictions)
         self.features: tuple[ObservationFeature, ...] = tuple(features)
         self.components: tuple[Component, ...] = (
-            size, mid, *shocks, flow, *modifiers, shape, fills, *frictions, *features
+            size,
+            mid,
+            *shocks,
+            flow,
+            *modifiers,
+            shape,
+            fills,
+            *frictions,
+            *features,
         )
         self._check_unique_names()
         for c in self.components:
             c.bind(self)
         # the hooks each step calls: only the components that implement them
         self._quote_frictions = tuple(f for f in frictions if _overrides(f, Friction, "quote"))
-        self._fill_frictions = tuple(f for f in frictions
-                                     if _overrides(f, Friction, "on_fills"))
+        self._fill_frictions = tuple(f for f in frictions if _overrides(f, Friction, "on_fills"))
         self._end_frictions = tuple(f for f in frictions if _overrides(f, Friction, "at_end"))
         self._stateful = tuple(c for c in self.components if c.state_fields)
-        self._advancing = tuple(c.advance for c in self._stateful
-                                if _overrides(c, Component, "advance"))
-        self._state_info = tuple(c for c in self.components
-                                 if _overrides(c, Component, "state_info"))
+        self._advancing = tuple(
+            c.advance for c in self._stateful if _overrides(c, Component, "advance")
+        )
+        self._state_info = tuple(
+            c for c in self.components if _overrides(c, Component, "state_info")
+        )
         self._sell_rate, self._buy_rate = flow.rates()
         self._normal_names = tuple(n for c in self.components for n in c.normals)
         self._uniform_names = tuple(n for c in self.components for n in c.uniforms)
@@ -207,8 +216,13 @@ class MarketDynamics:
         mid = self.mid.initial_mid(parts, shape)
         if shape is None:
             return make_state(step=0, mid=mid, cash=0.0, inventory=0.0, parts=parts or NO_PARTS)
-        return make_state(step=np.zeros(shape, np.int64), mid=mid, cash=np.zeros(shape),
-                          inventory=np.zeros(shape), parts=parts or NO_PARTS)
+        return make_state(
+            step=np.zeros(shape, np.int64),
+            mid=mid,
+            cash=np.zeros(shape),
+            inventory=np.zeros(shape),
+            parts=parts or NO_PARTS,
+        )
 
     # ------------------------------------------------------------ transition
     def fill_probability(self, depth: Any) -> Any:
@@ -293,8 +307,9 @@ class MarketDynamics:
         for f in self._end_frictions:
             cash = f.at_end(ops, cash, inventory, terminated, extras)
         wealth = cash + inventory * new_mid
-        new_state = market_state(step=step, mid=new_mid, cash=cash, inventory=inventory,
-                                 wealth=wealth, parts=parts)
+        new_state = market_state(
+            step=step, mid=new_mid, cash=cash, inventory=inventory, wealth=wealth, parts=parts
+        )
         for c in self._state_info:
             extras.update(c.state_info(new_state))
         return step_result(
