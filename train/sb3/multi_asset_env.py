@@ -29,13 +29,17 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+from stable_baselines3.common.vec_env import VecEnv
 
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
 from train.sb3.multi_asset_features import MultiAssetFeatures
 from train.sb3.vec_env import SB3VecEnv
-from train.sb3.wrappers import VecObservationWrapper, VecPotentialShaping, adapter_of
+from train.sb3.wrappers import (
+    VecMartingaleReward,
+    VecObservationWrapper,
+    VecPotentialShaping,
+    adapter_of,
+)
 from train.wrappers import MartingaleCorrection, check_inventory_shaping
 
 
@@ -92,17 +96,18 @@ class VecMultiAssetFeatures(VecObservationWrapper):
         return self.features(obs)
 
 
-class VecMultiAssetMartingaleReward(VecEnvWrapper):
+class VecMultiAssetMartingaleReward(VecMartingaleReward):
     """Training reward ``r - sum_i q_i' (S_i' - S_i - E[S_i' - S_i | S_i])`` (module doc).
 
-    Must wrap a :class:`MultiAssetSB3VecEnv` (possibly through a VecMonitor). ValueError
-    (saying to train without it) for a market whose mids move predictably.
+    :class:`train.sb3.wrappers.VecMartingaleReward` with one correction per asset. Must wrap a
+    :class:`MultiAssetSB3VecEnv` (possibly through a VecMonitor). ValueError (saying to train
+    without it) for a market whose mids move predictably.
     """
 
-    def __init__(self, venv: VecEnv) -> None:
-        super().__init__(venv)
-        self.base = multi_asset_adapter(venv, "VecMultiAssetMartingaleReward")
-        config = self.base.config
+    def _adapt(self, venv: VecEnv) -> MultiAssetSB3VecEnv:
+        return multi_asset_adapter(venv, "VecMultiAssetMartingaleReward")
+
+    def _correct(self, config: Any) -> None:
         self.corrections = [MartingaleCorrection(config.asset(i)) for i in range(config.n_assets)]
         self.mid = np.zeros((self.base.num_envs, config.n_assets))
 
@@ -112,22 +117,6 @@ class VecMultiAssetMartingaleReward(VecEnvWrapper):
         for i, correction in enumerate(self.corrections):
             total = total + correction.noise(inventory[:, i], mid_before[:, i], mid_after[:, i])
         return total
-
-    def reset(self) -> VecEnvObs:
-        obs = self.venv.reset()
-        self.mid = np.array(self.base.last_info["mid"], dtype=np.float64)
-        return obs
-
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, reward, done, infos = self.venv.step_wait()
-        info = self.base.last_info
-        q = np.array(info["inventory"], dtype=np.float64)
-        mid = np.array(info["mid"], dtype=np.float64)
-        for i in np.flatnonzero(done):  # last_info holds the reset state: use the final one
-            q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
-        reward = reward - np.asarray(self.noise(q, self.mid, mid), dtype=np.float32)
-        self.mid = np.array(info["mid"], dtype=np.float64)
-        return obs, reward, done, infos
 
 
 class MultiAssetInventoryPotential:

@@ -123,9 +123,21 @@ class VecMartingaleReward(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv) -> None:
         super().__init__(venv)
-        self.base = _adapter(venv, "VecMartingaleReward")
-        self.correction = MartingaleCorrection(self.base.config)
+        self.base = self._adapt(venv)
+        self._correct(self.base.config)
+
+    def _adapt(self, venv: VecEnv) -> SB3VecEnv:
+        """The adapter under ``venv`` (a subclass may require a more specific one)."""
+        return _adapter(venv, "VecMartingaleReward")
+
+    def _correct(self, config: Any) -> None:
+        """Set up the correction of ``config``'s market and the mids it starts from."""
+        self.correction = MartingaleCorrection(config)
         self.mid = np.zeros(self.base.num_envs)
+
+    def noise(self, inventory: np.ndarray, mid_before: np.ndarray, mid_after: np.ndarray) -> Any:
+        """The zero-mean price noise of a step per env (:class:`MartingaleCorrection`)."""
+        return self.correction.noise(inventory, mid_before, mid_after)
 
     def reset(self) -> VecEnvObs:
         obs = self.venv.reset()
@@ -135,12 +147,11 @@ class VecMartingaleReward(VecEnvWrapper):
     def step_wait(self) -> VecEnvStepReturn:
         obs, reward, done, infos = self.venv.step_wait()
         info = self.base.last_info
-        q, mid = info["inventory"], info["mid"]
-        if done.any():  # for finished envs last_info is the reset state: use the final one
-            q, mid = q.copy(), mid.copy()
-            for i in np.flatnonzero(done):
-                q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
-        reward = reward - self.correction.noise(q, self.mid, mid).astype(np.float32)
+        q = np.array(info["inventory"], dtype=np.float64)
+        mid = np.array(info["mid"], dtype=np.float64)
+        for i in np.flatnonzero(done):  # last_info holds the reset state: use the final one
+            q[i], mid[i] = infos[i]["inventory"], infos[i]["mid"]
+        reward = reward - np.asarray(self.noise(q, self.mid, mid), dtype=np.float32)
         self.mid = np.array(info["mid"], dtype=np.float64)
         return obs, reward, done, infos
 
