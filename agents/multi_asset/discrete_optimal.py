@@ -198,13 +198,10 @@ def solve_multi_asset_discrete_optimum(config: MultiAssetConfig) -> MultiAssetLa
     """
     model = MultiAssetLatticeModel(config)
     grid = model.grid
-    n, steps = config.n_assets, config.n_steps
-    values = np.zeros((steps + 1, *grid.shape))
-    bid_depths = np.empty((steps, *grid.shape, n))
-    ask_depths = np.empty((steps, *grid.shape, n))
+    values, bid_depths, ask_depths = model.empty_tables()
     bids = [np.full(grid.shape, 1.0 / k) for k in config.k]
     asks = [b.copy() for b in bids]
-    for i in range(steps - 1, -1, -1):
+    for i in range(config.n_steps - 1, -1, -1):
         cont = model.continuation(i, values[i + 1])
         step = _Step(model, cont, bids, asks)
         if step.sweeps(_COARSE_TOL, _COARSE_SWEEPS) >= _COARSE_TOL:
@@ -212,9 +209,7 @@ def solve_multi_asset_discrete_optimum(config: MultiAssetConfig) -> MultiAssetLa
         step.sweeps(_TOL, _MAX_SWEEPS)
         bids, asks = step.bids, step.asks
         values[i] = model.expected(bids, asks, cont)
-        for a in range(n):
-            bid_depths[i, ..., a] = np.where(model.bid_quoted[a], bids[a], np.nan)
-            ask_depths[i, ..., a] = np.where(model.ask_quoted[a], asks[a], np.nan)
+        model.store_depths(i, bids, asks, bid_depths, ask_depths)
     return MultiAssetLatticeValue(config, grid, values, bid_depths, ask_depths)
 
 

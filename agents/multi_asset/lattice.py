@@ -177,6 +177,28 @@ class MultiAssetLatticeModel:
             out = np.einsum("x...,x...->...", w.reshape(w.shape[:1] + pad + w.shape[1:]), moved)
         return out
 
+    def empty_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, bid_depths, ask_depths)`` of a backward recursion: ``values`` zeros
+        ``(n_steps + 1, *grid.shape)`` (``V_n = 0``), the depth tables uninitialised
+        ``(n_steps, *grid.shape, n)`` (filled step by step by :meth:`store_depths`)."""
+        n, steps, shape = self.config.n_assets, self.config.n_steps, self.grid.shape
+        values = np.zeros((steps + 1, *shape))
+        return values, np.empty((steps, *shape, n)), np.empty((steps, *shape, n))
+
+    def store_depths(
+        self,
+        step: int,
+        bids: list[np.ndarray],
+        asks: list[np.ndarray],
+        bid_depths: np.ndarray,
+        ask_depths: np.ndarray,
+    ) -> None:
+        """Write the grid-shaped depths of each asset at ``step`` into the tables of
+        :meth:`empty_tables`, NaN on the sides not quoted."""
+        for a in range(self.config.n_assets):
+            bid_depths[step, ..., a] = np.where(self.bid_quoted[a], bids[a], np.nan)
+            ask_depths[step, ..., a] = np.where(self.ask_quoted[a], asks[a], np.nan)
+
     def expected(
         self, bids: list[np.ndarray], asks: list[np.ndarray], cont: np.ndarray
     ) -> np.ndarray:
@@ -208,9 +230,7 @@ def evaluate_on_multi_lattice(policy: Any, config: MultiAssetConfig) -> MultiAss
     model = MultiAssetLatticeModel(config)
     grid = model.grid
     n, steps = config.n_assets, config.n_steps
-    values = np.zeros((steps + 1, *grid.shape))
-    bid_depths = np.empty((steps, *grid.shape, n))
-    ask_depths = np.empty((steps, *grid.shape, n))
+    values, bid_depths, ask_depths = model.empty_tables()
     for i in range(steps - 1, -1, -1):
         act = np.asarray(policy.act(model.observations(i)), dtype=np.float64)
         if act.shape != (grid.size, 2 * n) or not np.isfinite(act).all():
@@ -221,7 +241,5 @@ def evaluate_on_multi_lattice(policy: Any, config: MultiAssetConfig) -> MultiAss
         bids = [model.clip(a, act[:, 2 * a].reshape(grid.shape)) for a in range(n)]
         asks = [model.clip(a, act[:, 2 * a + 1].reshape(grid.shape)) for a in range(n)]
         values[i] = model.expected(bids, asks, model.continuation(i, values[i + 1]))
-        for a in range(n):
-            bid_depths[i, ..., a] = np.where(model.bid_quoted[a], bids[a], np.nan)
-            ask_depths[i, ..., a] = np.where(model.ask_quoted[a], asks[a], np.nan)
+        model.store_depths(i, bids, asks, bid_depths, ask_depths)
     return MultiAssetLatticeValue(config, grid, values, bid_depths, ask_depths)
