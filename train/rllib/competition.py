@@ -44,6 +44,8 @@ from agents.competition import YARDSTICK_OVERRIDES
 from mm_env.competition import CompetitionConfig, build_config
 from train.features import check_features
 from train.rllib.policy import RLlibPolicy
+from train.rllib.ppo_setup import sb3_ppo_training, set_free_log_std, tanh_mlp
+from train.run_config import check_int
 from train.wrappers import FeatureTransform
 
 __all__ = [
@@ -175,9 +177,7 @@ class CompetitionRLlibConfig:
             "minibatch_size",
             "num_epochs",
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int(name, getattr(self, name), 1)
         if self.minibatch_size > self.train_batch_size:
             raise ValueError(
                 f"minibatch_size ({self.minibatch_size}) must be <= train_batch_size "
@@ -206,15 +206,12 @@ class CompetitionRLlibConfig:
 def ppo_competition_config(cfg: CompetitionRLlibConfig) -> Any:
     """RLlib's ``PPOConfig`` with one shared module for every maker."""
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.tune.registry import register_env
 
     register_env(ENV_NAME, make_competition_env)
-    model = DefaultModelConfig(
-        fcnet_hiddens=list(cfg.net_arch), fcnet_activation="tanh", free_log_std=True
-    )
+    model = tanh_mlp(cfg.net_arch)
     return (
         PPOConfig()
         .environment(
@@ -231,21 +228,7 @@ def ppo_competition_config(cfg: CompetitionRLlibConfig) -> Any:
             num_envs_per_env_runner=cfg.num_envs_per_env_runner,
             rollout_fragment_length=cfg.rollout_fragment_length,
         )
-        .training(
-            train_batch_size_per_learner=cfg.train_batch_size,
-            minibatch_size=cfg.minibatch_size,
-            num_epochs=cfg.num_epochs,
-            gamma=cfg.gamma,
-            lambda_=cfg.gae_lambda,
-            lr=cfg.learning_rate,
-            clip_param=0.2,
-            use_kl_loss=False,
-            vf_loss_coeff=0.5,
-            vf_clip_param=float("inf"),
-            grad_clip=0.5,
-            grad_clip_by="global_norm",
-            entropy_coeff=0.0,
-        )
+        .training(**sb3_ppo_training(cfg, cfg.learning_rate))  # SB3's PPO objective
         .debugging(seed=cfg.seed, log_level="WARN")
     )
 
@@ -253,26 +236,7 @@ def ppo_competition_config(cfg: CompetitionRLlibConfig) -> Any:
 def build_competition_algo(cfg: CompetitionRLlibConfig) -> Any:
     """The PPO algorithm of ``cfg``, the shared module's log std set to ``log_std_init``."""
     algo = ppo_competition_config(cfg).build_algo()
-    value = float(cfg.log_std_init)
-
-    def set_log_std(learner: Any) -> int:
-        import torch
-
-        found = 0
-        with torch.no_grad():
-            for name, param in learner.module[SHARED_MODULE].named_parameters():
-                if name.endswith("log_std"):
-                    param.fill_(value)
-                    found += 1
-        return found
-
-    found = [r.get() for r in algo.learner_group.foreach_learner(set_log_std)]
-    if not found or not all(found):
-        algo.stop()
-        raise RuntimeError("RLlib's policy has no free log std parameter to initialise")
-    algo.env_runner_group.sync_weights(
-        from_worker_or_learner_group=algo.learner_group, inference_only=True
-    )
+    set_free_log_std(algo, SHARED_MODULE, cfg.log_std_init)
     return algo
 
 

@@ -56,6 +56,7 @@ from train.evaluation.held_out import EVAL_FILE, eval_row, reference_rewards, wr
 from train.rllib.config import RLlibConfig
 from train.rllib.env import ENV_NAME, register
 from train.rllib.policy import RLlibPolicy, save_policy_dir
+from train.rllib.ppo_setup import sb3_ppo_training, set_free_log_std, tanh_mlp
 from train.run_config import config_changes
 from train.values import UserError
 
@@ -99,7 +100,6 @@ def init_ray(cfg: RLlibConfig) -> None:
 def ppo_config(cfg: RLlibConfig) -> Any:
     """RLlib's ``PPOConfig`` for ``cfg`` (registers the env creator first)."""
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
     register()
     lr: Any = cfg.learning_rate
@@ -116,29 +116,8 @@ def ppo_config(cfg: RLlibConfig) -> Any:
             gym_env_vectorize_mode="vector_entry_point",
             rollout_fragment_length=cfg.n_steps,
         )
-        .training(
-            train_batch_size_per_learner=cfg.train_batch_size,
-            minibatch_size=cfg.minibatch_size,
-            num_epochs=cfg.num_epochs,
-            gamma=cfg.gamma,
-            lambda_=cfg.gae_lambda,
-            lr=lr,
-            # SB3's PPO defaults, so that both libraries optimise the same objective: clipped
-            # surrogate (0.2) without RLlib's extra KL penalty, unclipped value loss at
-            # weight 0.5, gradients clipped to global norm 0.5, no entropy bonus
-            clip_param=0.2,
-            use_kl_loss=False,
-            vf_loss_coeff=0.5,
-            vf_clip_param=float("inf"),
-            grad_clip=0.5,
-            grad_clip_by="global_norm",
-            entropy_coeff=0.0,
-        )
-        .rl_module(
-            model_config=DefaultModelConfig(
-                fcnet_hiddens=list(cfg.net_arch), fcnet_activation="tanh", free_log_std=True
-            )
-        )
+        .training(**sb3_ppo_training(cfg, lr))  # SB3's PPO objective
+        .rl_module(model_config=tanh_mlp(cfg.net_arch))
         .debugging(seed=cfg.seed, log_level="WARN")
     )
 
@@ -150,28 +129,10 @@ def build_algo(cfg: RLlibConfig) -> Any:
     ``MlpPolicy``) initialised at 0; it is set here on the learner and synced to the env
     runners, because an initial std of 1 in depth units explores far too widely.
     """
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
     algo = ppo_config(cfg).build_algo()
-    value = float(cfg.log_std_init)
-
-    def set_log_std(learner: Any) -> int:
-        import torch
-        from ray.rllib.core import DEFAULT_MODULE_ID
-
-        found = 0
-        with torch.no_grad():
-            for name, param in learner.module[DEFAULT_MODULE_ID].named_parameters():
-                if name.endswith("log_std"):
-                    param.fill_(value)
-                    found += 1
-        return found
-
-    found = [r.get() for r in algo.learner_group.foreach_learner(set_log_std)]
-    if not found or not all(found):
-        algo.stop()
-        raise RuntimeError("RLlib's policy has no free log std parameter to initialise")
-    algo.env_runner_group.sync_weights(
-        from_worker_or_learner_group=algo.learner_group, inference_only=True
-    )
+    set_free_log_std(algo, DEFAULT_MODULE_ID, cfg.log_std_init)
     return algo
 
 
