@@ -9,11 +9,12 @@ import math
 import numpy as np
 import pytest
 from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import VecCheckNan, VecEnv, VecMonitor
+from stable_baselines3.common.vec_env import VecCheckNan, VecMonitor
 from stable_baselines3.common.vec_env.util import obs_space_info
 
 from mm_env import MarketConfig
 from mm_env.multi_asset import MultiAssetConfig, MultiAssetMarketMakingVectorEnv
+from tests.train.conftest import rollout
 from tests.train.multi_asset.conftest import small_pair
 from train.sb3.multi_asset_env import (
     MultiAssetInventoryPotential,
@@ -25,19 +26,6 @@ from train.sb3.multi_asset_env import (
 from train.sb3.multi_asset_features import MultiAssetFeatures, fixed_multi_asset_scale
 from train.sb3.vec_env import SB3VecEnv
 from train.sb3.wrappers import VecMartingaleReward, VecPotentialShaping
-
-
-def rollout(venv: VecEnv, n_steps: int, seed: int, actions: np.ndarray):
-    venv.seed(seed)
-    obs = [venv.reset()]
-    rewards, dones, infos = [], [], []
-    for _ in range(n_steps):
-        o, r, d, i = venv.step(actions)
-        obs.append(o)
-        rewards.append(r)
-        dones.append(d)
-        infos.append(i)
-    return np.stack(obs), np.stack(rewards), np.stack(dones), infos
 
 
 def test_vecenv_contract_and_same_step_autoreset():

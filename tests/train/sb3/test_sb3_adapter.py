@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env.util import obs_space_info
 import mm_env
 from agents.simple import FixedSpreadAgent
 from mm_env import MarketConfig, MarketMakingVectorEnv
-from tests.train.conftest import SMALL, small_market
+from tests.train.conftest import SMALL, rollout, small_market
 from train.sb3.vec_env import SB3VecEnv
 from train.sb3.wrappers import VecMartingaleReward, VecSelectObservation, fixed_observation_scale
 
@@ -36,21 +36,6 @@ N_STEPS = 5
 
 def constant_actions(n: int, bid: float = 0.7, ask: float = 0.7) -> np.ndarray:
     return np.tile(np.array([bid, ask], dtype=np.float32), (n, 1))
-
-
-def rollout(venv: VecEnv, n_steps: int, seed: int | None, actions: np.ndarray):
-    """Seeded reset, then ``n_steps`` steps: stacked obs, rewards, dones and the infos."""
-    if seed is not None:
-        venv.seed(seed)
-    obs = [venv.reset()]
-    rewards, dones, infos = [], [], []
-    for _ in range(n_steps):
-        o, r, d, i = venv.step(actions)
-        obs.append(o)
-        rewards.append(r)
-        dones.append(d)
-        infos.append(i)
-    return np.stack(obs), np.stack(rewards), np.stack(dones), infos
 
 
 # ------------------------------------------------------------------ VecEnv contract
@@ -287,15 +272,17 @@ def test_evaluate_policy_runs_and_matches_a_manual_rollout():
     agent = FixedSpreadAgent(market, bid_depth=0.5, ask_depth=0.8)
     venv = VecMonitor(SB3VecEnv(n, market))
     venv.seed(5)
-    rewards, lengths = evaluate_policy(agent, venv, n_eval_episodes=episodes,
-                                       return_episode_rewards=True)
+    rewards, lengths = evaluate_policy(
+        agent, venv, n_eval_episodes=episodes, return_episode_rewards=True
+    )
     assert isinstance(rewards, list) and len(rewards) == episodes
     assert lengths == [market.n_steps] * episodes
     # the same episodes by hand: 2 episodes per env, in the order they finish
     manual = SB3VecEnv(n, market)
     _, r, _, _ = rollout(manual, 2 * market.n_steps, seed=5, actions=agent.act(np.zeros((n, 3))))
-    expected = np.concatenate([r[: market.n_steps].sum(0, dtype=np.float64),
-                               r[market.n_steps :].sum(0, dtype=np.float64)])
+    expected = np.concatenate(
+        [r[: market.n_steps].sum(0, dtype=np.float64), r[market.n_steps :].sum(0, dtype=np.float64)]
+    )
     np.testing.assert_allclose(rewards, expected, rtol=1e-5, atol=1e-4)
     mean, std = evaluate_policy(agent, venv, n_eval_episodes=episodes)
     assert math.isfinite(mean) and std >= 0
@@ -305,10 +292,19 @@ def test_ppo_learns_with_sb3_callbacks_on_the_adapter(tmp_path):
     market = small_market()
     train_env = VecMonitor(SB3VecEnv(8, market))
     eval_env = VecMonitor(SB3VecEnv(4, market))
-    callback = SB3EvalCallback(eval_env, n_eval_episodes=4, eval_freq=20, log_path=str(tmp_path),
-                               verbose=0)
-    model = PPO("MlpPolicy", train_env, n_steps=20, batch_size=80, n_epochs=1, seed=0,
-                policy_kwargs={"net_arch": [8]}, device="cpu")
+    callback = SB3EvalCallback(
+        eval_env, n_eval_episodes=4, eval_freq=20, log_path=str(tmp_path), verbose=0
+    )
+    model = PPO(
+        "MlpPolicy",
+        train_env,
+        n_steps=20,
+        batch_size=80,
+        n_epochs=1,
+        seed=0,
+        policy_kwargs={"net_arch": [8]},
+        device="cpu",
+    )
     model.learn(total_timesteps=480, callback=callback)
     assert model.num_timesteps == 480
     assert callback.evaluations_timesteps == [160, 320, 480]
@@ -414,8 +410,11 @@ def test_fixed_observation_scale_values():
 
 @pytest.mark.parametrize(
     "features",
-    [("time_remaining", "inventory"), ("mid", "time_remaining"),
-     ("sqrt_time_remaining", "inventory")],
+    [
+        ("time_remaining", "inventory"),
+        ("mid", "time_remaining"),
+        ("sqrt_time_remaining", "inventory"),
+    ],
 )
 def test_select_observation_applies_the_fixed_scaling(features):
     n = 8
@@ -423,10 +422,16 @@ def test_select_observation_applies_the_fixed_scaling(features):
     offset, scale = fixed_observation_scale(market, features)
     venv = VecSelectObservation(SB3VecEnv(n, market), features, offset, scale)
     raw_env = SB3VecEnv(n, market)
+
     def columns(raw: np.ndarray) -> np.ndarray:
         names = mm_env.OBSERVATION_NAMES
-        return np.stack([np.sqrt(raw[..., 0]) if f == "sqrt_time_remaining"
-                         else raw[..., names.index(f)] for f in features], axis=-1)
+        return np.stack(
+            [
+                np.sqrt(raw[..., 0]) if f == "sqrt_time_remaining" else raw[..., names.index(f)]
+                for f in features
+            ],
+            axis=-1,
+        )
 
     actions = constant_actions(n, 0.2, 1.0)
     obs, _, dones, infos = rollout(venv, market.n_steps + 1, seed=4, actions=actions)
@@ -439,7 +444,10 @@ def test_select_observation_applies_the_fixed_scaling(features):
     for info, raw_info in zip(infos[end], raw_infos[end], strict=True):
         np.testing.assert_allclose(
             info["terminal_observation"],
-            (columns(raw_info["terminal_observation"]) - offset) / scale, rtol=1e-6, atol=1e-7)
+            (columns(raw_info["terminal_observation"]) - offset) / scale,
+            rtol=1e-6,
+            atol=1e-7,
+        )
     space = venv.observation_space
     assert isinstance(space, spaces.Box) and space.shape == (len(features),)
     raw_space = raw_env.observation_space
@@ -480,8 +488,9 @@ def test_observation_extras_can_be_selected_and_are_scaled_by_the_signal_std():
 
 def test_a_feature_the_market_does_not_observe_is_a_clear_error():
     with pytest.raises(ValueError, match=r"obs_features \['signal'\] are not observed"):
-        VecSelectObservation(SB3VecEnv(4, MarketConfig.preset("penalty")),
-                             ("time_remaining", "signal"))
+        VecSelectObservation(
+            SB3VecEnv(4, MarketConfig.preset("penalty")), ("time_remaining", "signal")
+        )
 
 
 @pytest.mark.parametrize("preset", ["alpha", "adverse"])
