@@ -33,11 +33,8 @@ from agents import (
     evaluate_on_lattice,
 )
 from mm_env import MarketConfig, MarketMakingVectorEnv
+from tests.agents.conftest import DISCRETISATION_ALLOWANCE, PENALTY_AS2008
 
-CONFIG = MarketConfig.preset(
-    "as2008", reward="inventory_penalty", phi=0.05, alpha=0.1, inventory_limit=10
-)
-ALLOWANCE = 0.5  # discretisation allowance at dt = 0.005 (measured gap 0.466, see above)
 Z = 4.0  # standard errors
 
 
@@ -58,51 +55,57 @@ def _mean_se(x):
 
 
 def test_optimal_agent_mean_reward_matches_its_value():
-    agent = OptimalAgent(CONFIG)
-    total, _ = run_episodes(agent, CONFIG, 40_000, seed=2024)
+    agent = OptimalAgent(PENALTY_AS2008)
+    total, _ = run_episodes(agent, PENALTY_AS2008, 40_000, seed=2024)
     mean, se = _mean_se(total)
     value = float(agent.value(0.0, 0.0))
-    lattice = evaluate_on_lattice(agent, CONFIG).initial
+    lattice = evaluate_on_lattice(agent, PENALTY_AS2008).initial
     assert abs(mean - lattice) < Z * se  # the env's exact expectation: noise only
-    assert abs(mean - value) < Z * se + ALLOWANCE  # the continuous optimum
-    assert abs(lattice - value) < ALLOWANCE
+    assert abs(mean - value) < Z * se + DISCRETISATION_ALLOWANCE  # the continuous optimum
+    assert abs(lattice - value) < DISCRETISATION_ALLOWANCE
 
 
 def test_no_agent_beats_the_optimum():
     n, seed = 20_000, 7
-    optimal = OptimalAgent(CONFIG)
-    reference, _ = run_episodes(optimal, CONFIG, n, seed)
-    best = DiscreteOptimalAgent(CONFIG)
+    optimal = OptimalAgent(PENALTY_AS2008)
+    reference, _ = run_episodes(optimal, PENALTY_AS2008, n, seed)
+    best = DiscreteOptimalAgent(PENALTY_AS2008)
     # The env's exact optimum beats the continuous-time policy by O(dt^2) (0.0101), exactly.
-    gain = best.solution.initial - evaluate_on_lattice(optimal, CONFIG).initial
+    gain = best.solution.initial - evaluate_on_lattice(optimal, PENALTY_AS2008).initial
     assert 0 < gain < 0.02
     others = [
         best,
-        FixedSpreadAgent(CONFIG),
-        RandomAgent(CONFIG, rng=np.random.default_rng(1)),
-        AvellanedaStoikovAgent(CONFIG, gamma=0.1),
-        AvellanedaStoikovAgent(CONFIG, gamma=0.01),
-        SymmetricAgent(CONFIG, gamma=0.1),
-        GLFTAgent(CONFIG, gamma=0.1),
-        GLFTAgent(CONFIG, gamma=2 * CONFIG.phi / CONFIG.sigma**2, xi=0.0),
-        CARAOptimalAgent(CONFIG, gamma=0.05),
+        FixedSpreadAgent(PENALTY_AS2008),
+        RandomAgent(PENALTY_AS2008, rng=np.random.default_rng(1)),
+        AvellanedaStoikovAgent(PENALTY_AS2008, gamma=0.1),
+        AvellanedaStoikovAgent(PENALTY_AS2008, gamma=0.01),
+        SymmetricAgent(PENALTY_AS2008, gamma=0.1),
+        GLFTAgent(PENALTY_AS2008, gamma=0.1),
+        GLFTAgent(PENALTY_AS2008, gamma=2 * PENALTY_AS2008.phi / PENALTY_AS2008.sigma**2, xi=0.0),
+        CARAOptimalAgent(PENALTY_AS2008, gamma=0.05),
     ]
     for agent in others:
-        total, _ = run_episodes(agent, CONFIG, n, seed)
+        total, _ = run_episodes(agent, PENALTY_AS2008, n, seed)
         diff, se = _mean_se(total - reference)
         assert diff < Z * se + gain, f"{agent!r} beats OptimalAgent by {diff:.4f} +- {se:.4f}"
 
 
 def test_optimal_agent_under_a_driftless_gbm_mid():
     # With mu = 0 the mid is a martingale: the value does not depend on the mid model.
-    config = MarketConfig.preset("default", fill_model="bernoulli", reward="inventory_penalty",
-                                 phi=0.05, alpha=0.1, inventory_limit=10)
+    config = MarketConfig.preset(
+        "default",
+        fill_model="bernoulli",
+        reward="inventory_penalty",
+        phi=0.05,
+        alpha=0.1,
+        inventory_limit=10,
+    )
     agent = OptimalAgent(config)
-    assert agent.value(0.0, 0.0) == pytest.approx(OptimalAgent(CONFIG).value(0.0, 0.0))
+    assert agent.value(0.0, 0.0) == pytest.approx(OptimalAgent(PENALTY_AS2008).value(0.0, 0.0))
     total, _ = run_episodes(agent, config, 20_000, seed=11)
     mean, se = _mean_se(total)
     assert abs(mean - evaluate_on_lattice(agent, config).initial) < Z * se
-    assert abs(mean - float(agent.value(0.0, 0.0))) < Z * se + ALLOWANCE
+    assert abs(mean - float(agent.value(0.0, 0.0))) < Z * se + DISCRETISATION_ALLOWANCE
 
 
 def test_cara_optimum_certainty_equivalent_by_monte_carlo():

@@ -38,11 +38,7 @@ from agents import (
 from agents.lattice import LatticeModel
 from agents.linear_ode import LogTridiagonalExp
 from mm_env import MarketConfig
-
-MC_CONFIG = MarketConfig.preset(
-    "as2008", reward="inventory_penalty", phi=0.05, alpha=0.1, inventory_limit=10
-)
-ALLOWANCE = 0.5
+from tests.agents.conftest import DISCRETISATION_ALLOWANCE, PENALTY_AS2008
 
 
 # ------------------------------------------------------------------------- the solver
@@ -85,8 +81,9 @@ def test_three_state_closed_form():
 
 
 def test_no_underflow_with_a_huge_terminal_penalty():
-    config = MarketConfig.preset("as2008", reward="inventory_penalty", alpha=5.0,
-                                 inventory_limit=40)
+    config = MarketConfig.preset(
+        "as2008", reward="inventory_penalty", alpha=5.0, inventory_limit=40
+    )
     agent = OptimalAgent(config)  # z_q = exp(-alpha k q^2) = e^-12000 at the bound
     v = agent.value(np.array([0.0, 0.5, 1.0]), 40.0)
     assert np.isfinite(v).all()
@@ -96,7 +93,7 @@ def test_no_underflow_with_a_huge_terminal_penalty():
 
 # --------------------------------------------------------------------- OptimalAgent
 def test_value_at_the_horizon_is_the_terminal_penalty():
-    agent = OptimalAgent(MC_CONFIG)
+    agent = OptimalAgent(PENALTY_AS2008)
     q = np.arange(-10.0, 11.0)
     np.testing.assert_allclose(agent.value(1.0, q), -0.1 * q * q, atol=1e-12)
 
@@ -114,7 +111,7 @@ def test_risk_neutral_value_without_binding_bounds():
 def test_value_solves_the_hjb_equation():
     # d h_q/dt = phi q^2 - (A/(e k)) sum_(+-) exp(k (h_(q+-1) - h_q)) (inside the bounds),
     # checked by a central difference of value() at off-grid times.
-    agent = OptimalAgent(MC_CONFIG)
+    agent = OptimalAgent(PENALTY_AS2008)
     phi, A, k = 0.05, 140.0, 1.5
     q = np.arange(-9.0, 10.0)
     for t in (0.1234, 0.5, 0.9876):
@@ -126,7 +123,7 @@ def test_value_solves_the_hjb_equation():
 
 
 def test_depths_follow_from_the_value_function():
-    agent = OptimalAgent(MC_CONFIG)
+    agent = OptimalAgent(PENALTY_AS2008)
     t, q = 0.3, np.arange(-10.0, 11.0)
     bid, ask = agent.depths(t, q)
     h = agent.value(t, q)
@@ -136,22 +133,22 @@ def test_depths_follow_from_the_value_function():
     np.testing.assert_allclose(bid, ask[::-1], atol=1e-12)  # mu = 0: mirror images
     obs = np.stack([np.full(21, 0.7), q, np.full(21, 100.0)], axis=1)
     act = agent.act(obs)
-    assert act[-1, 0] == MC_CONFIG.max_depth and act[0, 1] == MC_CONFIG.max_depth
+    assert act[-1, 0] == PENALTY_AS2008.max_depth and act[0, 1] == PENALTY_AS2008.max_depth
     np.testing.assert_allclose(act[:-1, 0], agent.depths(0.3, q[:-1])[0], atol=1e-12)
 
 
 def test_optimal_directions():
-    agent = OptimalAgent(MC_CONFIG)
+    agent = OptimalAgent(PENALTY_AS2008)
     q = np.arange(-9.0, 10.0)
     bid, ask = agent.depths(0.5, q)
     assert (np.diff(-bid) < 0).all() and (np.diff(ask) < 0).all()  # long -> quotes lower
-    tighter = OptimalAgent(MC_CONFIG, phi=0.5)
+    tighter = OptimalAgent(PENALTY_AS2008, phi=0.5)
     b2, _ = tighter.depths(0.5, q)
     assert (b2[q > 0] > bid[q > 0]).all()  # more penalty, stronger skew
 
 
 def test_value_and_depths_broadcast_and_validate():
-    agent = OptimalAgent(MC_CONFIG)
+    agent = OptimalAgent(PENALTY_AS2008)
     v = agent.value(np.array([[0.0], [0.5]]), np.array([-1.0, 0.0, 1.0]))
     assert v.shape == (2, 3)
     assert agent.value(0.0, 0.0) == pytest.approx(66.83855923616807, abs=1e-9)
@@ -167,34 +164,34 @@ def test_value_and_depths_broadcast_and_validate():
 
 def test_q_max_and_order_size():
     with pytest.raises(ValueError, match=r"q_max must be a real number in \[1, 10\], got 20"):
-        OptimalAgent(MC_CONFIG, q_max=20)
-    small = OptimalAgent(MC_CONFIG, q_max=4)
+        OptimalAgent(PENALTY_AS2008, q_max=20)
+    small = OptimalAgent(PENALTY_AS2008, q_max=4)
     np.testing.assert_allclose(small.inventories, np.arange(-4.0, 5.0))
-    assert small.act(np.array([0.5, 7.0, 100.0]))[0] == MC_CONFIG.max_depth  # clipped to +4
-    lots = OptimalAgent(MC_CONFIG.replace(order_size=3.0))  # grid -9..9 step 3
+    assert small.act(np.array([0.5, 7.0, 100.0]))[0] == PENALTY_AS2008.max_depth  # clipped to +4
+    lots = OptimalAgent(PENALTY_AS2008.replace(order_size=3.0))  # grid -9..9 step 3
     np.testing.assert_allclose(lots.inventories, [-9, -6, -3, 0, 3, 6, 9])
     with pytest.raises(ValueError, match="phi must be"):
-        OptimalAgent(MC_CONFIG, phi=-1.0)
+        OptimalAgent(PENALTY_AS2008, phi=-1.0)
     with pytest.raises(ValueError, match="alpha must be"):
-        OptimalAgent(MC_CONFIG, alpha=math.inf)
+        OptimalAgent(PENALTY_AS2008, alpha=math.inf)
 
 
 @pytest.mark.parametrize("order_size", [1.0, 2.0])
 def test_lattice_value_converges_to_the_continuous_value_at_first_order(order_size):
     gaps = []
     for n in (200, 400):
-        config = MC_CONFIG.replace(n_steps=n, order_size=order_size)
+        config = PENALTY_AS2008.replace(n_steps=n, order_size=order_size)
         agent = OptimalAgent(config)
         gaps.append(evaluate_on_lattice(agent, config).initial - float(agent.value(0.0, 0.0)))
     assert 1.8 < gaps[0] / gaps[1] < 2.2
     if order_size == 1.0:
-        assert abs(gaps[0]) < ALLOWANCE
+        assert abs(gaps[0]) < DISCRETISATION_ALLOWANCE
         assert gaps[0] == pytest.approx(0.4660, abs=1e-3)
 
 
 # ------------------------------------------------------------------------------ CARA
 def test_cara_tends_to_the_risk_neutral_optimum_as_gamma_vanishes():
-    config = MC_CONFIG.replace(phi=0.0, alpha=0.0)
+    config = PENALTY_AS2008.replace(phi=0.0, alpha=0.0)
     rn = OptimalAgent(config)
     cara = CARAOptimalAgent(config, gamma=1e-7)
     q = np.arange(-10.0, 11.0)
@@ -213,8 +210,12 @@ def test_cara_certainty_equivalent_against_the_lattice():
         ce = evaluate_on_lattice(agent, config, cara_gamma=gamma).initial
         gaps.append(ce - float(agent.value(0.0, 0.0)))
         if n == 200:
-            for other in (AvellanedaStoikovAgent(config, gamma), GLFTAgent(config, gamma),
-                          SymmetricAgent(config, gamma), FixedSpreadAgent(config)):
+            for other in (
+                AvellanedaStoikovAgent(config, gamma),
+                GLFTAgent(config, gamma),
+                SymmetricAgent(config, gamma),
+                FixedSpreadAgent(config),
+            ):
                 assert evaluate_on_lattice(other, config, cara_gamma=gamma).initial < ce
     assert 1.8 < gaps[0] / gaps[1] < 2.2
     with pytest.raises(ValueError, match="gamma must be"):
@@ -223,17 +224,21 @@ def test_cara_certainty_equivalent_against_the_lattice():
 
 # ------------------------------------------------------------- the discrete optimum
 def test_discrete_optimum_beats_every_agent_exactly():
-    best = DiscreteOptimalAgent(MC_CONFIG)
+    best = DiscreteOptimalAgent(PENALTY_AS2008)
     v_best = best.solution.initial
     assert best.value(0.0, 0.0) == pytest.approx(v_best)
-    v_opt = evaluate_on_lattice(OptimalAgent(MC_CONFIG), MC_CONFIG).initial
+    v_opt = evaluate_on_lattice(OptimalAgent(PENALTY_AS2008), PENALTY_AS2008).initial
     assert 0 < v_best - v_opt < 0.02  # O(dt^2): 0.0101
-    assert evaluate_on_lattice(best, MC_CONFIG).initial == pytest.approx(v_best, abs=1e-9)
-    for other in (FixedSpreadAgent(MC_CONFIG), AvellanedaStoikovAgent(MC_CONFIG),
-                  SymmetricAgent(MC_CONFIG), GLFTAgent(MC_CONFIG),
-                  GLFTAgent(MC_CONFIG, gamma=2 * 0.05 / 4.0, xi=0.0),
-                  CARAOptimalAgent(MC_CONFIG)):
-        assert evaluate_on_lattice(other, MC_CONFIG).initial < v_opt
+    assert evaluate_on_lattice(best, PENALTY_AS2008).initial == pytest.approx(v_best, abs=1e-9)
+    for other in (
+        FixedSpreadAgent(PENALTY_AS2008),
+        AvellanedaStoikovAgent(PENALTY_AS2008),
+        SymmetricAgent(PENALTY_AS2008),
+        GLFTAgent(PENALTY_AS2008),
+        GLFTAgent(PENALTY_AS2008, gamma=2 * 0.05 / 4.0, xi=0.0),
+        CARAOptimalAgent(PENALTY_AS2008),
+    ):
+        assert evaluate_on_lattice(other, PENALTY_AS2008).initial < v_opt
 
 
 def _brute_force_step(model, w, j, lo, hi, points=401):
@@ -252,10 +257,12 @@ def _brute_force_step(model, w, j, lo, hi, points=401):
         da = np.clip(np.linspace(centre_a - half, centre_a + half, points), lo, hi)[None, :]
         pb = quoted_b * model.dynamics.fill_probability(db)
         pa = quoted_a * model.dynamics.fill_probability(da)
-        e = (pb * pa * (db + da + w[j])
-             + pb * (1 - pa) * (db + w[min(j + 1, top)])
-             + (1 - pb) * pa * (da + w[max(j - 1, 0)])
-             + (1 - pb) * (1 - pa) * w[j])
+        e = (
+            pb * pa * (db + da + w[j])
+            + pb * (1 - pa) * (db + w[min(j + 1, top)])
+            + (1 - pb) * pa * (da + w[max(j - 1, 0)])
+            + (1 - pb) * (1 - pa) * w[j]
+        )
         k = np.unravel_index(np.argmax(e), e.shape)
         best = max(best, float(e[k]))
         centre_b, centre_a = float(db[k[0], 0]), float(da[0, k[1]])
@@ -265,9 +272,17 @@ def _brute_force_step(model, w, j, lo, hi, points=401):
 
 @pytest.mark.parametrize("fill_model", ["bernoulli", "poisson"])
 def test_discrete_optimum_against_brute_force(fill_model):
-    config = MarketConfig.preset("as2008", reward="inventory_penalty", phi=0.2, alpha=0.5,
-                                 inventory_limit=4, n_steps=20, fill_model=fill_model,
-                                 min_depth=-1.0, max_depth=3.0)
+    config = MarketConfig.preset(
+        "as2008",
+        reward="inventory_penalty",
+        phi=0.2,
+        alpha=0.5,
+        inventory_limit=4,
+        n_steps=20,
+        fill_model=fill_model,
+        min_depth=-1.0,
+        max_depth=3.0,
+    )
     sol = solve_discrete_optimum(config)
     model = LatticeModel(config)
     for i in (0, 10, 19):
