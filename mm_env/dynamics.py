@@ -41,7 +41,8 @@ the best quote it reaches. Component hooks never assume a scalar or a 1-d array.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,6 +83,29 @@ def _all(kind: str, config: MarketConfig) -> list[type[Component]]:
 
 def _overrides(component: Component, base: type, method: str) -> bool:
     return getattr(type(component), method) is not getattr(base, method)
+
+
+class StepHooks(NamedTuple):
+    """The components' hooks a step calls, selected once per market: each tuple holds, in
+    component order, only the components that implement the hook (a component that keeps the
+    base class's no-op is left out, so the step does not call it). :meth:`MarketDynamics.step`
+    binds them as attributes; the competition step
+    (:class:`mm_env.competition.CompetitionDynamics`) reads its market's."""
+
+    quote_frictions: tuple[Friction, ...]
+    """Frictions that move the quotes (:meth:`~mm_env.components.Friction.quote`: the tick)."""
+    fill_frictions: tuple[Friction, ...]
+    """Frictions paid on fills (:meth:`~mm_env.components.Friction.on_fills`: fees)."""
+    end_frictions: tuple[Friction, ...]
+    """Frictions paid at the horizon (:meth:`~mm_env.components.Friction.at_end`)."""
+    advancing: tuple[Callable[..., None], ...]
+    """The ``advance`` methods of the stateful components that implement it."""
+    state_info: tuple[Component, ...]
+    """Components whose :meth:`~mm_env.components.Component.state_info` adds info entries."""
+    flow_modifiers: tuple[Callable[..., tuple[Any, Any]], ...]
+    """The ``modify`` methods of the flow modifiers, in order."""
+    shock_terms: tuple[Callable[..., Any], ...]
+    """The ``term`` methods of the mid shocks, in order."""
 
 
 class MarketDynamics:
@@ -135,18 +159,29 @@ class MarketDynamics:
         self._check_unique_names()
         for c in self.components:
             c.bind(self)
-        # the hooks each step calls: only the components that implement them
-        self._quote_frictions = tuple(f for f in frictions if _overrides(f, Friction, "quote"))
-        self._fill_frictions = tuple(f for f in frictions if _overrides(f, Friction, "on_fills"))
-        self._end_frictions = tuple(f for f in frictions if _overrides(f, Friction, "at_end"))
         self._stateful = tuple(c for c in self.components if c.state_fields)
-        self._advancing = tuple(
-            c.advance for c in self._stateful if _overrides(c, Component, "advance")
+        self.hooks = StepHooks(
+            quote_frictions=tuple(f for f in frictions if _overrides(f, Friction, "quote")),
+            fill_frictions=tuple(f for f in frictions if _overrides(f, Friction, "on_fills")),
+            end_frictions=tuple(f for f in frictions if _overrides(f, Friction, "at_end")),
+            advancing=tuple(
+                c.advance for c in self._stateful if _overrides(c, Component, "advance")
+            ),
+            state_info=tuple(c for c in self.components if _overrides(c, Component, "state_info")),
+            flow_modifiers=tuple(m.modify for m in modifiers),
+            shock_terms=tuple(s.term for s in shocks),
         )
-        self._state_info = tuple(
-            c for c in self.components if _overrides(c, Component, "state_info")
-        )
+        """The hooks :meth:`step` calls (:class:`StepHooks`)."""
+        # bound once: the step's hooks without attribute look-ups
+        hooks = self.hooks
+        self._quote_frictions = hooks.quote_frictions
+        self._fill_frictions = hooks.fill_frictions
+        self._end_frictions = hooks.end_frictions
+        self._advancing = hooks.advancing
+        self._state_info = hooks.state_info
         self._sell_rate, self._buy_rate = flow.rates()
+        self._modifiers = hooks.flow_modifiers
+        self._terms = hooks.shock_terms
         self._normal_names = tuple(n for c in self.components for n in c.normals)
         self._uniform_names = tuple(n for c in self.components for n in c.uniforms)
         self._drawing = tuple(c for c in self.components if _overrides(c, Component, "draw"))
@@ -155,13 +190,10 @@ class MarketDynamics:
         self.needs_noise = bool(self._normal_names or self._uniform_names or self._drawing)
         """Whether :meth:`step` needs the draws of :meth:`draw_noise`."""
         self.action_names: tuple[str, ...] = ("bid_depth", "ask_depth", *size.action_names)
-        # bound once: the step's hooks without attribute look-ups
         self._size_of = size.size
         self._move = mid.move
         self._advance_mid = mid.advance_mid
         self._sides = fills.sides
-        self._modifiers = tuple(m.modify for m in modifiers)
-        self._terms = tuple(s.term for s in shocks)
         self.observers = tuple(f.observe for f in features)
         """The observation features' read-outs, in ``obs_extras`` order."""
 

@@ -42,7 +42,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mm_env.competition.config import CompetitionConfig
-from mm_env.components import Component, Friction
 from mm_env.dynamics import MarketDynamics
 from mm_env.ops import ArrayOps
 from mm_env.rewards import get_reward
@@ -160,10 +159,6 @@ def row_sum(x: np.ndarray) -> np.ndarray:
     return total
 
 
-def _implementing(components: tuple[Any, ...], base: type, method: str) -> tuple[Any, ...]:
-    return tuple(c for c in components if getattr(type(c), method) is not getattr(base, method))
-
-
 class CompetitionDynamics:
     """The game of a :class:`CompetitionConfig` and its batched step (module doc)."""
 
@@ -179,16 +174,8 @@ class CompetitionDynamics:
         self.limits = np.array(config.limits, dtype=np.float64)
         """Each maker's inventory limit, ``(N,)``."""
         self._neg_limits = -self.limits
-        self._quote_frictions = _implementing(m.frictions, Friction, "quote")
-        self._fill_frictions = _implementing(m.frictions, Friction, "on_fills")
-        self._end_frictions = _implementing(m.frictions, Friction, "at_end")
-        self._advancing = tuple(
-            c.advance for c in _implementing(m.components, Component, "advance") if c.state_fields
-        )
-        self._state_info = _implementing(m.components, Component, "state_info")
+        self._hooks = m.hooks  # the single-asset market's (mm_env.dynamics.StepHooks)
         self._sell_rate, self._buy_rate = m.flow.rates()
-        self._modifiers = tuple(f.modify for f in m.flow_modifiers)
-        self._terms = tuple(s.term for s in m.shocks)
         self._rewards = [
             (get_reward(name), [j for j, n in enumerate(config.reward_names) if n == name])
             for name in dict.fromkeys(config.reward_names)
@@ -252,6 +239,7 @@ class CompetitionDynamics:
         """Advance every game by one step (module doc); depths ``(games, N)``, finite."""
         ops: Any = ArrayOps
         m = self.market
+        hooks = self._hooks
         extras: dict[str, Any] = {}
         mid, q = state.mid, state.inventory
         mid_col = mid[:, None]
@@ -265,7 +253,7 @@ class CompetitionDynamics:
         ask_quoted = q - size >= self._neg_limits
         bid_price = mid_col - bid_depth
         ask_price = mid_col + ask_depth
-        for f in self._quote_frictions:
+        for f in hooks.quote_frictions:
             bid_price, ask_price, bid_depth, ask_depth = f.quote(ops, mid_col, bid_price, ask_price)
         # 2. best quote per side
         best_bid, any_bid, bid_winner = best_quote(bid_depth, bid_quoted, noise.tie_bid)
@@ -274,7 +262,7 @@ class CompetitionDynamics:
         view = self.market_view(state)
         sell_rate: Any = self._sell_rate
         buy_rate: Any = self._buy_rate
-        for modify in self._modifiers:
+        for modify in hooks.flow_modifiers:
             sell_rate, buy_rate = modify(ops, view, sell_rate, buy_rate)
         p_bid, p_ask, n_sell, n_buy = m.fills.sides(
             ops,
@@ -293,23 +281,23 @@ class CompetitionDynamics:
         bought = size * bid_filled
         sold = size * ask_filled
         cash = state.cash - bought * bid_price + sold * ask_price
-        for f in self._fill_frictions:
+        for f in hooks.fill_frictions:
             cash = f.on_fills(ops, cash, bought, sold, extras)
         inventory = q + bought - sold
         step = state.step + 1
         # the mid and the market components' states
         move = m.mid.move(ops, view, noise.z)
-        for term in self._terms:
+        for term in hooks.shock_terms:
             move = move + term(ops, view, noise.components, bid_traded, ask_traded)
         new_mid = m.mid.advance_mid(ops, view, move, step)
         parts = state.parts
-        if self._advancing:
+        if hooks.advancing:
             parts = dict(parts)
-            for advance in self._advancing:
+            for advance in hooks.advancing:
                 advance(ops, view, parts, new_mid, noise.z, noise.components, n_sell, n_buy)
         # end
         terminated = step >= self._n_steps
-        for f in self._end_frictions:
+        for f in hooks.end_frictions:
             cash = f.at_end(ops, cash, inventory, terminated[:, None], extras)
         wealth = cash + inventory * new_mid[:, None]
         new_state = CompetitionState(
@@ -322,9 +310,9 @@ class CompetitionDynamics:
             ask_depth=ask_depth,
             parts=parts,
         )
-        if self._state_info:
+        if hooks.state_info:
             after = self.market_view(new_state)
-            for c in self._state_info:
+            for c in hooks.state_info:
                 extras.update(c.state_info(after))
         return CompetitionStep(
             state=new_state,

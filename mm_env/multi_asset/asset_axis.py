@@ -27,7 +27,7 @@ import numpy as np
 
 from mm_env.components import Component
 from mm_env.config import MarketConfig
-from mm_env.dynamics import MarketDynamics
+from mm_env.dynamics import MarketDynamics, StepHooks
 
 __all__ = ["AssetAxisConfig", "stacked_market"]
 
@@ -103,6 +103,8 @@ def _stack(target: Any, objects: Sequence[Any], what: str) -> None:
 
 
 def _is_hook(value: Any) -> bool:
+    if isinstance(value, StepHooks):
+        return True  # the market's selected hooks: its own components', stacked in their turn
     if isinstance(value, tuple) and value:
         return all(_is_hook(v) for v in value)
     return isinstance(value, Component) or callable(value)
