@@ -8,12 +8,14 @@ PPO gets close to the exact optimum in about 60k steps. ``rollout``: a seeded ru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv
 
 from mm_env import MarketConfig
+
+if TYPE_CHECKING:  # the RL framework is imported only by the tests that use it
+    from stable_baselines3.common.vec_env import VecEnv
 
 SMALL: dict[str, Any] = {"n_steps": 20, "A": 20.0, "fill_model": "poisson"}
 
