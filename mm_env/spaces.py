@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from gymnasium import spaces
@@ -33,6 +34,12 @@ def observation_space(config: MarketConfig, dynamics: MarketDynamics | None = No
     then each feature's units), float32, with the bounds the mid process and the observation
     features declare (``dynamics``: the market already composed from ``config``, if any)."""
     low, high = (MarketDynamics(config) if dynamics is None else dynamics).observation_bounds()
+    return float32_box(low, high)
+
+
+def float32_box(low: Sequence[float], high: Sequence[float]) -> spaces.Box:
+    """``Box(low, high, float32)`` of the observation bounds ``low`` and ``high`` (one value per
+    component): the observation spaces of the single- and multi-asset envs."""
     return spaces.Box(
         low=np.array(low, dtype=np.float32),
         high=np.array(high, dtype=np.float32),

@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics
-from mm_env.spaces import as_real_array, short_repr
+from mm_env.spaces import as_real_array, float32_box, short_repr
 
 __all__ = [
     "action_names",
@@ -49,11 +49,7 @@ def observation_space(
     """``Box(float32, (1 + 2n,))``: time remaining in ``[0, T]``, each inventory within its
     limit, each mid within its mid process's bounds (``[0, inf)`` under gbm)."""
     low, high = (MultiAssetDynamics(config) if dynamics is None else dynamics).observation_bounds()
-    return spaces.Box(
-        low=np.array(low, dtype=np.float32),
-        high=np.array(high, dtype=np.float32),
-        dtype=np.float32,
-    )
+    return float32_box(low, high)
 
 
 def action_space(config: MultiAssetConfig) -> spaces.Box:
