@@ -43,6 +43,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from agents.competition import YARDSTICK_OVERRIDES
 from mm_env.competition import CompetitionConfig, build_config
 from train.features import check_features
+from train.rllib.env import overrides_from_env_config
 from train.rllib.policy import RLlibPolicy
 from train.rllib.ppo_setup import sb3_ppo_training, set_free_log_std, tanh_mlp
 from train.run_config import check_int
@@ -72,13 +73,10 @@ def game_from_env_config(env_config: Mapping[str, Any]) -> CompetitionConfig:
     unknown = sorted(set(env_config) - _KEYS)
     if unknown:
         raise ValueError(f"unknown env_config key(s) {unknown}; valid keys are {sorted(_KEYS)}")
-    overrides = env_config.get("overrides", {}) or {}
-    if not isinstance(overrides, Mapping):
-        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
     return build_config(
         n_makers=int(env_config.get("n_makers", 2)),
         preset=env_config.get("preset", "penalty"),
-        overrides=dict(overrides),
+        overrides=overrides_from_env_config(env_config),
     )
 
 

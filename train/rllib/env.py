@@ -32,7 +32,7 @@ Nothing here imports Ray except :func:`register`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -59,17 +59,32 @@ from train.wrappers import (
 ENV_NAME = "mm_env_rllib"
 
 _KEYS = frozenset(
-    {"preset", "overrides", "obs_features", "obs_scaling", "martingale_reward", "norm_reward",
-     "gamma", "num_envs"}
+    {
+        "preset",
+        "overrides",
+        "obs_features",
+        "obs_scaling",
+        "martingale_reward",
+        "norm_reward",
+        "gamma",
+        "num_envs",
+    }
 )
+
+
+def overrides_from_env_config(env_config: Mapping[str, Any]) -> dict[str, Any]:
+    """``env_config["overrides"]`` as a dict (``{}`` when absent or empty); ValueError when it
+    is not a mapping."""
+    overrides = env_config.get("overrides", {}) or {}
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
+    return dict(overrides)
 
 
 def market_from_env_config(env_config: Mapping[str, Any]) -> MarketConfig:
     """The market an ``env_config`` describes (ValueError naming bad values)."""
-    overrides = env_config.get("overrides", {}) or {}
-    if not isinstance(overrides, Mapping):
-        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
-    return MarketConfig.preset(env_config.get("preset", "default"), **dict(overrides))
+    overrides = overrides_from_env_config(env_config)
+    return MarketConfig.preset(env_config.get("preset", "default"), **overrides)
 
 
 def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any, Any, Any]:
@@ -80,33 +95,15 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env[Any, Any] | VectorEnv[Any
     """
     unknown = sorted(set(env_config) - _KEYS)
     if unknown:
-        raise ValueError(
-            f"unknown env_config key(s) {unknown}; valid keys are {sorted(_KEYS)}"
-        )
+        raise ValueError(f"unknown env_config key(s) {unknown}; valid keys are {sorted(_KEYS)}")
     if env_config.get("preset") in multi_asset_presets():
         return _multi_asset_env(env_config)
     market = market_from_env_config(env_config)
-    features = env_config.get("obs_features")
-    scaling = env_config.get("obs_scaling", "fixed")
-    gamma = float(env_config.get("gamma", 1.0))
     num_envs = env_config.get("num_envs")
     if num_envs is None:
-        env: gym.Env[Any, Any] = MarketMakingEnv(market)
-        if env_config.get("martingale_reward", False):
-            env = MartingaleReward(env)
-        if env_config.get("norm_reward", False):
-            env = NormalizeReward(env, gamma=gamma)
-        if features is not None:
-            env = SelectFeatures(env, features, scaling)
-        return env
-    venv: VectorEnv[Any, Any, Any] = MarketMakingVectorEnv(int(num_envs), market)
-    if env_config.get("martingale_reward", False):
-        venv = VectorMartingaleReward(venv)
-    if env_config.get("norm_reward", False):
-        venv = VectorNormalizeReward(venv, gamma=gamma)
-    if features is not None:
-        venv = VectorSelectFeatures(venv, features, scaling)
-    return venv
+        return _wrap(MarketMakingEnv(market), env_config, vector=False, single_asset=True)
+    venv = MarketMakingVectorEnv(int(num_envs), market)
+    return _wrap(venv, env_config, vector=True, single_asset=True)
 
 
 def _multi_asset_env(
@@ -119,19 +116,43 @@ def _multi_asset_env(
                 f"env_config[{key!r}] applies to single-asset markets only; the multi-asset "
                 f"preset {env_config['preset']!r} trains on its raw observations"
             )
-    overrides = env_config.get("overrides", {}) or {}
-    if not isinstance(overrides, Mapping):
-        raise ValueError(f"env_config['overrides'] must be a dict, got {overrides!r}")
-    market = MultiAssetConfig.preset(env_config["preset"], **dict(overrides))
-    gamma = float(env_config.get("gamma", 1.0))
+    overrides = overrides_from_env_config(env_config)
+    market = MultiAssetConfig.preset(env_config["preset"], **overrides)
     num_envs = env_config.get("num_envs")
     if num_envs is None:
-        env: gym.Env[Any, Any] = MultiAssetMarketMakingEnv(market)
-        return NormalizeReward(env, gamma=gamma) if env_config.get("norm_reward") else env
-    venv: VectorEnv[Any, Any, Any] = MultiAssetMarketMakingVectorEnv(int(num_envs), market)
-    if env_config.get("norm_reward"):
-        venv = VectorNormalizeReward(venv, gamma=gamma)
-    return venv
+        env = MultiAssetMarketMakingEnv(market)
+        return _wrap(env, env_config, vector=False, single_asset=False)
+    venv = MultiAssetMarketMakingVectorEnv(int(num_envs), market)
+    return _wrap(venv, env_config, vector=True, single_asset=False)
+
+
+#: (martingale reward, reward normalisation, feature selection) wrappers, scalar and vector
+_SCALAR_WRAPPERS: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]] = (
+    MartingaleReward,
+    NormalizeReward,
+    SelectFeatures,
+)
+_VECTOR_WRAPPERS: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]] = (
+    VectorMartingaleReward,
+    VectorNormalizeReward,
+    VectorSelectFeatures,
+)
+
+
+def _wrap(env: Any, env_config: Mapping[str, Any], *, vector: bool, single_asset: bool) -> Any:
+    """``env`` with the training wrappers ``env_config`` asks for, in this order: martingale
+    reward, reward normalisation, feature selection (the first and last on a single-asset
+    market only); the Gymnasium vector wrappers on a vector env."""
+    martingale, normalize, select = _VECTOR_WRAPPERS if vector else _SCALAR_WRAPPERS
+    gamma = float(env_config.get("gamma", 1.0))
+    if single_asset and env_config.get("martingale_reward", False):
+        env = martingale(env)
+    if env_config.get("norm_reward", False):
+        env = normalize(env, gamma=gamma)
+    features = env_config.get("obs_features")
+    if single_asset and features is not None:
+        env = select(env, features, env_config.get("obs_scaling", "fixed"))
+    return env
 
 
 def require_ray() -> None:
