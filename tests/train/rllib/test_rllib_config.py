@@ -373,22 +373,23 @@ def test_toml_round_trip(tmp_path):
 def test_config_file_errors(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         RLlibConfig.from_toml(tmp_path / "missing.toml")
-    (tmp_path / "bad.toml").write_text("seed = [\n")
-    with pytest.raises(ValueError, match="is not valid TOML"):
-        RLlibConfig.from_toml(tmp_path / "bad.toml")
-    (tmp_path / "unknown.toml").write_text("seed = 1\nlearning_rte = 0.1\n")
-    with pytest.raises(ValueError, match=r"unknown RLlibConfig field\(s\) \['learning_rte'\]"):
-        RLlibConfig.from_toml(tmp_path / "unknown.toml")
-    # wrong types in a hand-written file are ValueErrors too (the CLI prints them cleanly)
-    (tmp_path / "arch.toml").write_text("net_arch = 64\n")
-    with pytest.raises(ValueError, match="net_arch must be positive layer sizes, got 64"):
-        RLlibConfig.from_toml(tmp_path / "arch.toml")
-    (tmp_path / "features.toml").write_text('obs_features = "inventory"\n')
-    with pytest.raises(ValueError, match=r"obs_features must be a non-empty list .*'inventory'"):
-        RLlibConfig.from_toml(tmp_path / "features.toml")
-    (tmp_path / "overrides.toml").write_text("overrides = 3\n")
-    with pytest.raises(ValueError, match="overrides must be a table of MarketConfig fields"):
-        RLlibConfig.from_toml(tmp_path / "overrides.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed = [\n", "is not valid TOML"),
+        ("seed = 1\nlearning_rte = 0.1\n", r"unknown RLlibConfig field\(s\) \['learning_rte'\]"),
+        # wrong types in a hand-written file are ValueErrors too (the CLI prints them cleanly)
+        ("net_arch = 64\n", "net_arch must be positive layer sizes, got 64"),
+        ('obs_features = "inventory"\n', r"obs_features must be a non-empty list .*'inventory'"),
+        ("overrides = 3\n", "overrides must be a table of MarketConfig fields"),
+    ],
+)
+def test_bad_config_file_content(tmp_path, text, message):
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        RLlibConfig.from_toml(tmp_path / "config.toml")
 
 
 def test_replace_and_overrides_are_copies():
