@@ -54,14 +54,10 @@ def solve_discrete_optimum(config: MarketConfig, q_max: float | None = None) -> 
     :func:`agents.lattice.evaluate_on_lattice`.
     """
     model = LatticeModel(config, q_max)
-    n = config.n_steps
-    size = model.inventories.size
-    values = np.zeros((n + 1, size))
-    bids = np.empty((n, size))
-    asks = np.empty((n, size))
-    bid = np.full(size, 1.0 / config.k)
+    values, bids, asks = model.empty_tables()
+    bid = np.full(model.inventories.size, 1.0 / config.k)
     ask = bid.copy()
-    for i in range(n - 1, -1, -1):
+    for i in range(config.n_steps - 1, -1, -1):
         w = model.continuation(i, values[i + 1])
         b_up = np.append(w[1:], w[-1]) - w
         b_down = np.insert(w[:-1], 0, w[0]) - w
@@ -76,8 +72,7 @@ def solve_discrete_optimum(config: MarketConfig, q_max: float | None = None) -> 
             if moved < _TOL:
                 break
         values[i] = model.expected(bid, ask, w)
-        bids[i] = np.where(model.bid_quoted, bid, np.nan)
-        asks[i] = np.where(model.ask_quoted, ask, np.nan)
+        model.store_depths(i, bid, ask, bids, asks)
     return LatticeValue(config, model.inventories, values, bids, asks)
 
 

@@ -91,6 +91,30 @@ def continuation_value(
     return u
 
 
+def check_acts(policy: Any, name: str = "policy", kind: str = "an agents.Agent") -> None:
+    """ValueError unless ``policy`` has an ``act(obs)`` method (the message names the
+    argument ``name`` and the ``kind`` of object expected)."""
+    if not callable(getattr(policy, "act", None)):
+        raise ValueError(
+            f"{name} must have an act(obs) method ({kind}), got {type(policy).__name__}"
+        )
+
+
+def lattice_actions(
+    policy: Any, obs: np.ndarray, width: int, name: str = "policy", expected: str = "(n, 2)"
+) -> np.ndarray:
+    """``policy.act(obs)`` on a batch of lattice observations, float64 ``(len(obs), width)``;
+    ValueError (naming ``name``, the shape and the ``expected`` one) when the actions have
+    another shape or are not finite."""
+    act = np.asarray(policy.act(obs), dtype=np.float64)
+    if act.shape != (obs.shape[0], width) or not np.isfinite(act).all():
+        raise ValueError(
+            f"{name} returned {act.shape} actions (finite needed) for a batch of "
+            f"{obs.shape[0]} observations; expected {expected}"
+        )
+    return act
+
+
 @dataclass(frozen=True)
 class LatticeValue:
     """Expected sum of the remaining rewards on the lattice ``(step, inventory)``."""
@@ -209,6 +233,26 @@ class LatticeModel:
         land = np.stack([j, np.minimum(j + 1, top), np.maximum(j - 1, 0), j])
         return probs, gains, land
 
+    def empty_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, bid_depths, ask_depths)`` of a backward recursion: ``values`` zeros
+        ``(n_steps + 1, 2N+1)`` (``V_n = 0``), the depth tables uninitialised
+        ``(n_steps, 2N+1)`` (filled step by step by :meth:`store_depths`)."""
+        n, size = self.config.n_steps, self.inventories.size
+        return np.zeros((n + 1, size)), np.empty((n, size)), np.empty((n, size))
+
+    def store_depths(
+        self,
+        step: int,
+        bid: np.ndarray,
+        ask: np.ndarray,
+        bid_depths: np.ndarray,
+        ask_depths: np.ndarray,
+    ) -> None:
+        """Write the depths of ``step`` into the tables of :meth:`empty_tables`, NaN on the
+        sides not quoted."""
+        bid_depths[step] = np.where(self.bid_quoted, bid, np.nan)
+        ask_depths[step] = np.where(self.ask_quoted, ask, np.nan)
+
     def expected(self, bid: np.ndarray, ask: np.ndarray, cont: np.ndarray) -> np.ndarray:
         """Expected value of one step with clipped depths and continuation ``cont``."""
         probs, gains, land = self.outcomes(bid, ask)
@@ -243,10 +287,7 @@ def evaluate_on_lattice(
     exp(-gamma mu dt q' + gamma^2 sigma^2 dt q'^2 / 2)``, so the recursion stays on the lattice
     (``U`` gets ``- gamma sigma^2 dt q'^2 / 2`` and the expectation becomes a log-sum-exp).
     """
-    if not callable(getattr(policy, "act", None)):
-        raise ValueError(
-            f"policy must have an act(obs) method (an agents.Agent), got {type(policy).__name__}"
-        )
+    check_acts(policy)
     if q_max is None and not math.isfinite(config.inventory_limit):
         # |q| moves by at most one order size a step: this lattice is exact, not a truncation
         q_max = config.n_steps * config.order_size
@@ -260,24 +301,14 @@ def evaluate_on_lattice(
                 f"risk of an inventory depends on the price; got {config.mid_model!r}"
             )
         risk = -0.5 * gamma * config.sigma**2 * config.dt * model.inventories**2
-    n = config.n_steps
-    size = model.inventories.size
-    values = np.zeros((n + 1, size))
-    bids = np.empty((n, size))
-    asks = np.empty((n, size))
-    for i in range(n - 1, -1, -1):
-        act = np.asarray(policy.act(model.observations(i)), dtype=np.float64)
-        if act.shape != (size, 2) or not np.isfinite(act).all():
-            raise ValueError(
-                f"policy returned {act.shape} actions (finite needed) for a batch of {size} "
-                "observations; expected (n, 2)"
-            )
+    values, bids, asks = model.empty_tables()
+    for i in range(config.n_steps - 1, -1, -1):
+        act = lattice_actions(policy, model.observations(i), 2)
         bid, ask = model.clip(act[:, 0]), model.clip(act[:, 1])
         cont = model.continuation(i, values[i + 1])
         if cara_gamma is None:
             values[i] = model.expected(bid, ask, cont)
         else:
             values[i] = model.certainty_equivalent(bid, ask, cont + risk, gamma)
-        bids[i] = np.where(model.bid_quoted, bid, np.nan)
-        asks[i] = np.where(model.ask_quoted, ask, np.nan)
+        model.store_depths(i, bid, ask, bids, asks)
     return LatticeValue(config, model.inventories, values, bids, asks)

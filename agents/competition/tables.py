@@ -26,6 +26,7 @@ from agents.base import Agent, split_obs
 from agents.competition.best_response import check_maker
 from agents.competition.game import CompetitionLattice
 from agents.discrete_optimal import DiscreteOptimalAgent
+from agents.lattice import check_acts, lattice_actions
 
 #: Observation column of the other maker's inventory with ``full_information=True`` (N = 2).
 OTHER_INVENTORY_COLUMN = 3
@@ -34,20 +35,11 @@ OTHER_INVENTORY_COLUMN = 3
 def table_from_agent(game: CompetitionLattice, agent: Any, maker: int) -> np.ndarray:
     """The ``(n_steps, n_0, n_1, 2)`` table of a single-asset policy played by ``maker``."""
     maker = check_maker(maker)
-    if not callable(getattr(agent, "act", None)):
-        raise ValueError(
-            f"agent must have an act(obs) method (an agents.Agent), got {type(agent).__name__}"
-        )
+    check_acts(agent, "agent")
     model = game.models[maker]
-    n_own = game.shape[maker]
     out = np.empty((game.n_steps, *game.shape, 2))
     for i in range(game.n_steps):
-        act = np.asarray(agent.act(model.observations(i)), dtype=np.float64)
-        if act.shape != (n_own, 2) or not np.isfinite(act).all():
-            raise ValueError(
-                f"agent returned {act.shape} actions (finite needed) for a batch of {n_own} "
-                "observations; expected (n, 2)"
-            )
+        act = lattice_actions(agent, model.observations(i), 2, "agent")
         out[i] = act[:, None, :] if maker == 0 else act[None, :, :]
     return out
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.lattice import LatticeModel, continuation_value
+from agents.lattice import LatticeModel, check_acts, continuation_value, lattice_actions
 from agents.multi_asset.grid import InventoryGrid, grid_levels
 from mm_env.multi_asset import MultiAssetConfig
 
@@ -223,21 +223,14 @@ def _shift(values: np.ndarray, axis: int, step: int) -> np.ndarray:
 def evaluate_on_multi_lattice(policy: Any, config: MultiAssetConfig) -> MultiAssetLatticeValue:
     """Exact expected episode reward of ``policy`` (anything with ``act(obs)``) in the
     multi-asset env (module docstring for the recursion and its conditions)."""
-    if not callable(getattr(policy, "act", None)):
-        raise ValueError(
-            f"policy must have an act(obs) method (a MultiAssetAgent), got {type(policy).__name__}"
-        )
+    check_acts(policy, kind="a MultiAssetAgent")
     model = MultiAssetLatticeModel(config)
     grid = model.grid
     n, steps = config.n_assets, config.n_steps
     values, bid_depths, ask_depths = model.empty_tables()
     for i in range(steps - 1, -1, -1):
-        act = np.asarray(policy.act(model.observations(i)), dtype=np.float64)
-        if act.shape != (grid.size, 2 * n) or not np.isfinite(act).all():
-            raise ValueError(
-                f"policy returned {act.shape} actions (finite needed) for a batch of "
-                f"{grid.size} observations; expected ({grid.size}, {2 * n})"
-            )
+        expected = f"({grid.size}, {2 * n})"
+        act = lattice_actions(policy, model.observations(i), 2 * n, expected=expected)
         bids = [model.clip(a, act[:, 2 * a].reshape(grid.shape)) for a in range(n)]
         asks = [model.clip(a, act[:, 2 * a + 1].reshape(grid.shape)) for a in range(n)]
         values[i] = model.expected(bids, asks, model.continuation(i, values[i + 1]))
