@@ -5,31 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from mm_env.batching import (
-    autoreset_mode_of,
-    check_count,
-    reset_mask_option,
-    reset_rows,
-    same_step_final,
-)
+from mm_env.batched_vector_env import BatchedVectorEnv
+from mm_env.batching import autoreset_mode_of as autoreset_mode_of  # re-exported, as before
+from mm_env.batching import check_count as check_count  # re-exported, as before
 from mm_env.config import MarketConfig, resolve_config
 from mm_env.dynamics import MarketDynamics
-from mm_env.render import check_render_mode
 from mm_env.rewards import get_reward
-from mm_env.seeding import VECTOR_SEED_RULE, check_seed
-from mm_env.snapshots import BatchName, batch_snapshot, restore_batch_snapshot
 from mm_env.spaces import action_space, as_batch_action, observation_space
 from mm_env.state import MarketState, where_state
 
-#: How the native vector envs (single- and multi-asset) name their batch in snapshots and their
-#: errors (:mod:`mm_env.snapshots`).
-VECTOR_BATCH = BatchName(size="num_envs", units="sub-envs", env="this vector env")
 
-
-class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+class MarketMakingVectorEnv(BatchedVectorEnv[MarketState]):
     """``num_envs`` independent market makers stepped together in numpy.
 
     The model, spaces, rewards and info keys are those of :class:`mm_env.MarketMakingEnv`
@@ -52,9 +41,11 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     Arguments: ``MarketMakingVectorEnv(num_envs, config=None, *, preset=None,
     autoreset_mode="NextStep", render_mode=None, **overrides)``.
-    """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    Reset, autoresets and ``get_state``/``set_state``:
+    :class:`~mm_env.batched_vector_env.BatchedVectorEnv`,
+    shared with the multi-asset vector env.
+    """
 
     def __init__(
         self,
@@ -66,44 +57,20 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        num_envs = check_count("num_envs", num_envs)
-        check_render_mode(render_mode, (), "the vector env")
-        mode = autoreset_mode_of(autoreset_mode)
+        super().__init__(num_envs, autoreset_mode, render_mode)
         self.config = resolve_config(config, preset, overrides)
-        self.num_envs = int(num_envs)
-        self.render_mode = None
-        self.metadata = {**self.metadata, "autoreset_mode": mode}
-        self.autoreset_mode = mode
         self.dynamics = MarketDynamics(self.config)
         self._reward = get_reward(self.config.reward)
         self.single_observation_space = observation_space(self.config, self.dynamics)
         self.single_action_space = action_space(self.config)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._state: MarketState | None = None
-        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._width = len(self.dynamics.action_names)
         self._info_keys = self.dynamics.info_keys
         self._observers = self.dynamics.observers
         self._obs_width = self.single_observation_space.shape[0]
-        self._all = np.ones(self.num_envs, dtype=bool)
-        self._all.flags.writeable = False
 
     # ------------------------------------------------------------------ API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        seed = check_seed(seed, VECTOR_SEED_RULE)
-        mask = reset_mask_option(options, self.num_envs)
-        super().reset(seed=seed)
-        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        self._state = reset_rows(mask, fresh, self._state, self._needs_reset, where_state)
-        s = self._state
-        no = np.zeros(self.num_envs, dtype=bool)
-        extras = self.dynamics.info_extras(None, s)
-        # at reset nothing is quoted: bid and ask are the mid, their flags False
-        return self._observation(s), self._info(s, s.mid, s.mid, no, no, no, no, extras)
-
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -153,27 +120,18 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         # about read-only ones)
         return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
 
-    # ---------------------------------------------------------------- state
-    def get_state(self) -> dict[str, Any]:
-        """A snapshot of everything the next steps depend on: the market state of every
-        sub-env, which of them reset at the next step, and the generator's state.
+    # ------------------------------------------- what BatchedVectorEnv needs
+    _where_state = staticmethod(where_state)
 
-        A plain dict of Python/numpy values (picklable); :meth:`set_state` on a vector env
-        with the same config and ``num_envs`` continues exactly as this one would.
-        Checkpoints use it.
-        """
-        return batch_snapshot(
-            self.config, VECTOR_BATCH, self.num_envs, self._state, self._needs_reset, self.np_random
-        )
+    def _fresh_state(self) -> MarketState:
+        return self.dynamics.initial_state((self.num_envs,), self.np_random)
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
-        another number of sub-envs)."""
-        self._state, self._needs_reset, self.np_random.bit_generator.state = restore_batch_snapshot(
-            state, self.config, VECTOR_BATCH, self.num_envs
-        )
+    def _start_info(self, state: MarketState) -> dict[str, Any]:
+        no = np.zeros(self.num_envs, dtype=bool)
+        extras = self.dynamics.info_extras(None, state)
+        # at reset nothing is quoted: bid and ask are the mid, their flags False
+        return self._info(state, state.mid, state.mid, no, no, no, no, extras)
 
-    # -------------------------------------------------------------- helpers
     def _reset_info(
         self, mask: np.ndarray, state: MarketState, info: dict[str, Any]
     ) -> dict[str, Any]:
@@ -190,31 +148,6 @@ class MarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             info["ask_filled"] & ~mask,
             self._reset_extras(mask, state, info),
         )
-
-    def _autoreset_next(
-        self, state: MarketState, reward: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
-    ) -> tuple[MarketState, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
-        mask = self._needs_reset
-        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        state = where_state(mask, fresh, state)
-        reward = np.where(mask, 0.0, reward)
-        terminated = terminated & ~mask
-        return state, reward, terminated, self._reset_info(mask, state, info)
-
-    def _autoreset_same(
-        self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out
-        (:func:`mm_env.batching.same_step_final`): their last observation in
-        ``info["final_obs"]``, their last info in ``info["final_info"]``; the top-level obs and
-        info of a reset sub-env are those of its new episode."""
-        assert self._state is not None
-        fresh = self.dynamics.initial_state((self.num_envs,), self.np_random)
-        self._state = where_state(terminated, fresh, self._state)
-        new_info = self._reset_info(terminated, self._state, info)
-        new_info.update(same_step_final(obs, terminated, info))
-        return self._observation(self._state), new_info
 
     def _reset_extras(
         self, mask: np.ndarray, state: MarketState, info: dict[str, Any]

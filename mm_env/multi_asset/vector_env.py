@@ -5,24 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from mm_env.batching import (
-    autoreset_mode_of,
-    check_count,
-    reset_mask_option,
-    reset_rows,
-    same_step_final,
-)
+from mm_env.batched_vector_env import BatchedVectorEnv
 from mm_env.multi_asset.config import MultiAssetConfig
 from mm_env.multi_asset.dynamics import MultiAssetDynamics, MultiAssetState, asset_sum
 from mm_env.multi_asset.env import resolve_multi_config
 from mm_env.multi_asset.spaces import action_space, as_multi_batch_action, observation_space
-from mm_env.render import check_render_mode
-from mm_env.seeding import VECTOR_SEED_RULE, check_seed
-from mm_env.snapshots import batch_snapshot, restore_batch_snapshot
-from mm_env.vector_env import VECTOR_BATCH
 
 
 def where_state(mask: np.ndarray, new: MultiAssetState, old: MultiAssetState) -> MultiAssetState:
@@ -37,7 +27,7 @@ def where_state(mask: np.ndarray, new: MultiAssetState, old: MultiAssetState) ->
     )
 
 
-class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+class MultiAssetMarketMakingVectorEnv(BatchedVectorEnv[MultiAssetState]):
     """``num_envs`` independent multi-asset market makers stepped together in numpy.
 
     The model, spaces, rewards and info keys are those of
@@ -62,9 +52,11 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
 
     Arguments: ``MultiAssetMarketMakingVectorEnv(num_envs, config=None, *, preset=None,
     autoreset_mode="NextStep", render_mode=None, **overrides)``.
-    """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    Reset, autoresets and ``get_state``/``set_state``:
+    :class:`~mm_env.batched_vector_env.BatchedVectorEnv`,
+    shared with the single-asset vector env.
+    """
 
     def __init__(
         self,
@@ -76,41 +68,18 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
         render_mode: str | None = None,
         **overrides: Any,
     ) -> None:
-        num_envs = check_count("num_envs", num_envs)
-        check_render_mode(render_mode, (), "the vector env")
-        mode = autoreset_mode_of(autoreset_mode)
+        super().__init__(num_envs, autoreset_mode, render_mode)
         self.config = resolve_multi_config(config, preset, overrides)
-        self.num_envs = int(num_envs)
         self.n_assets = self.config.n_assets
-        self.render_mode = None
-        self.metadata = {**self.metadata, "autoreset_mode": mode}
-        self.autoreset_mode = mode
         self.dynamics = MultiAssetDynamics(self.config)
         self.single_observation_space = observation_space(self.config, self.dynamics)
         self.single_action_space = action_space(self.config)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._state: MultiAssetState | None = None
-        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
-        self._all = np.ones(self.num_envs, dtype=bool)
-        self._all.flags.writeable = False
         self._shape = (self.num_envs, self.n_assets)
         self._uniform_shape = (2, self.num_envs, self.n_assets)
 
     # ------------------------------------------------------------------ API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        seed = check_seed(seed, VECTOR_SEED_RULE)
-        mask = reset_mask_option(options, self.num_envs)
-        super().reset(seed=seed)
-        fresh = self.dynamics.initial_state(self.num_envs)
-        self._state = reset_rows(mask, fresh, self._state, self._needs_reset, where_state)
-        s = self._state
-        no = np.zeros(self._shape, dtype=bool)
-        # at reset nothing is quoted: bid and ask are the mid, their flags False
-        return self._observation(s), self._info(s, s.mid, s.mid, no, no, no, no)
-
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -154,24 +123,17 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
             obs, info = self._autoreset_same(obs, terminated, info)
         return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
 
-    # ---------------------------------------------------------------- state
-    def get_state(self) -> dict[str, Any]:
-        """A snapshot of everything the next steps depend on: the market state of every
-        sub-env, which of them reset at the next step, and the generator's state (a
-        picklable dict; :meth:`set_state` on a vector env with the same config and
-        ``num_envs`` continues exactly as this one would)."""
-        return batch_snapshot(
-            self.config, VECTOR_BATCH, self.num_envs, self._state, self._needs_reset, self.np_random
-        )
+    # ------------------------------------------- what BatchedVectorEnv needs
+    _where_state = staticmethod(where_state)
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`get_state` snapshot (ValueError if it is from another market or
-        another number of sub-envs)."""
-        self._state, self._needs_reset, self.np_random.bit_generator.state = restore_batch_snapshot(
-            state, self.config, VECTOR_BATCH, self.num_envs
-        )
+    def _fresh_state(self) -> MultiAssetState:
+        return self.dynamics.initial_state(self.num_envs)
 
-    # -------------------------------------------------------------- helpers
+    def _start_info(self, state: MultiAssetState) -> dict[str, Any]:
+        no = np.zeros(self._shape, dtype=bool)
+        # at reset nothing is quoted: bid and ask are the mid, their flags False
+        return self._info(state, state.mid, state.mid, no, no, no, no)
+
     def _reset_info(
         self, mask: np.ndarray, state: MultiAssetState, info: dict[str, Any]
     ) -> dict[str, Any]:
@@ -187,33 +149,6 @@ class MultiAssetMarketMakingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarr
             info["bid_filled"] & ~per_asset,
             info["ask_filled"] & ~per_asset,
         )
-
-    def _autoreset_next(
-        self,
-        state: MultiAssetState,
-        reward: np.ndarray,
-        terminated: np.ndarray,
-        info: dict[str, Any],
-    ) -> tuple[MultiAssetState, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Replace the sub-envs that ended last step by fresh ones (reward 0, not done)."""
-        mask = self._needs_reset
-        state = where_state(mask, self.dynamics.initial_state(self.num_envs), state)
-        reward = np.where(mask, 0.0, reward)
-        terminated = terminated & ~mask
-        return state, reward, terminated, self._reset_info(mask, state, info)
-
-    def _autoreset_same(
-        self, obs: np.ndarray, terminated: np.ndarray, info: dict[str, Any]
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset the sub-envs that just ended, as Gymnasium's SameStep mode lays it out
-        (:func:`mm_env.batching.same_step_final`): their last observation in
-        ``info["final_obs"]``, their last info in ``info["final_info"]``."""
-        assert self._state is not None
-        fresh = self.dynamics.initial_state(self.num_envs)
-        self._state = where_state(terminated, fresh, self._state)
-        new_info = self._reset_info(terminated, self._state, info)
-        new_info.update(same_step_final(obs, terminated, info))
-        return self._observation(self._state), new_info
 
     def _observation(self, s: MultiAssetState) -> np.ndarray:
         n = self.n_assets

@@ -17,6 +17,7 @@ from gymnasium.vector import AutoresetMode
 
 import mm_env
 from mm_env import MarketConfig, MarketMakingEnv, MarketMakingVectorEnv
+from mm_env.batched_vector_env import VECTOR_BATCH, BatchedVectorEnv
 from mm_env.batching import (
     autoreset_mode_of,
     check_count,
@@ -39,7 +40,6 @@ from mm_env.render import check_render_mode
 from mm_env.seeding import SEED_RULE, VECTOR_SEED_RULE, LazyGenerator, check_seed
 from mm_env.snapshots import BatchName, batch_snapshot, check_snapshot, restore_batch_snapshot
 from mm_env.state import where_state
-from mm_env.vector_env import VECTOR_BATCH
 
 
 # ------------------------------------------------------------------------------ seeds
@@ -167,6 +167,13 @@ def test_batched_envs_refuse_a_snapshot_of_another_batch_size(env: Any, message:
     assert key in state
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         env.set_state({**state, key: 5})
+
+
+@pytest.mark.parametrize("cls", [MarketMakingVectorEnv, MultiAssetMarketMakingVectorEnv])
+def test_native_vector_envs_share_reset_autoreset_and_snapshots(cls: type) -> None:
+    assert issubclass(cls, BatchedVectorEnv)
+    for name in ("reset", "get_state", "set_state", "_autoreset_next", "_autoreset_same"):
+        assert getattr(cls, name) is getattr(BatchedVectorEnv, name), name
 
 
 def test_vector_batch_names() -> None:
