@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from train.evaluation.harness import evaluate
@@ -99,6 +100,46 @@ class EvalCallback(BaseCallback):
             save_model_dir(self.run_dir / "best", self.model, meta, self.stack.vecnorm)
         log.info("eval at %d steps: %s", row["timesteps"], row)
         return row
+
+
+class LogStdSchedule(BaseCallback):
+    """The ``linear`` log std schedule of an on-policy run: the Gaussian policy's log std is
+    taken out of training and set, at each rollout start, to
+    ``log_std_init + (log_std_final - log_std_init) * min(steps / total_timesteps, 1)``.
+
+    A state-independent exploration noise that shrinks on a schedule instead of by its own
+    gradient: a learned std keeps shrinking while its gradient is mostly noise, and on the
+    ``penalty`` task the mean policy then gets worse. A function of the step count alone, so
+    a resumed run sets the same values.
+    """
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.start, self.end, self.total = cfg.log_std_init, cfg.log_std_final, cfg.total_timesteps
+
+    def value(self, steps: int) -> float:
+        """The log std at ``steps`` environment steps."""
+        return self.start + (self.end - self.start) * min(steps / self.total, 1.0)
+
+    def _on_training_start(self) -> None:
+        self.log_std.requires_grad_(False)  # the optimizer skips a parameter without grad
+
+    def _on_rollout_start(self) -> None:
+        with torch.no_grad():
+            self.log_std.fill_(self.value(self.model.num_timesteps))
+
+    @property
+    def log_std(self) -> torch.nn.Parameter:
+        log_std = getattr(self.model.policy, "log_std", None)
+        if not isinstance(log_std, torch.nn.Parameter):
+            raise TypeError(
+                "log_std_schedule='linear' needs a Gaussian policy with a state-independent "
+                f"log std (PPO/A2C on a Box action space), got {type(self.model.policy).__name__}"
+            )
+        return log_std
+
+    def _on_step(self) -> bool:
+        return True
 
 
 SNAPSHOT_DIR = "snapshots"

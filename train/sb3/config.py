@@ -20,6 +20,8 @@ ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
 OBS_SCALINGS = ("fixed", "running", "none")
 #: hidden-layer activations of the policy and value networks (train.sb3.algorithms)
 ACTIVATION_NAMES = ("tanh", "relu", "elu", "silu")
+#: how the Gaussian policy's log std evolves (train.sb3.callbacks.LogStdSchedule)
+LOG_STD_SCHEDULES = ("learned", "linear")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,19 @@ class TrainConfig(PPORunConfig):
     gae_lambda: float = field(default=0.95, metadata=doc("PPO/A2C: GAE lambda"))
     log_std_init: float = field(
         default=-1.0, metadata=doc("PPO/A2C: initial log std of the Gaussian policy")
+    )
+    log_std_schedule: str = field(
+        default="learned",
+        metadata=doc(
+            f"PPO/A2C: the policy's log std, one of {LOG_STD_SCHEDULES}: 'learned' (SB3's "
+            "state-independent parameter, trained with the policy) or 'linear' (not trained: "
+            "set at each rollout start, moving linearly from log_std_init to log_std_final "
+            "over total_timesteps)"
+        ),
+    )
+    log_std_final: float = field(
+        default=-2.5,
+        metadata=doc("PPO/A2C: the log std at the end of a 'linear' log_std_schedule"),
     )
     obs_scaling: str = field(
         default="fixed",
@@ -89,6 +104,22 @@ class TrainConfig(PPORunConfig):
             raise ValueError(
                 f"activation must be one of {list(ACTIVATION_NAMES)}, got {self.activation!r}"
             )
+        if self.log_std_schedule not in LOG_STD_SCHEDULES:
+            raise ValueError(
+                f"log_std_schedule must be one of {list(LOG_STD_SCHEDULES)}, got "
+                f"{self.log_std_schedule!r}"
+            )
+        if self.log_std_schedule != "learned" and self.algo not in ("PPO", "A2C"):
+            raise ValueError(
+                f"log_std_schedule={self.log_std_schedule!r} schedules the Gaussian policy of "
+                f"PPO/A2C, but algo is {self.algo!r}; use log_std_schedule='learned'"
+            )
+        for name in ("log_std_init", "log_std_final"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                -20.0 <= value <= 5.0
+            ):
+                raise ValueError(f"{name} must be a number in [-20, 5], got {value!r}")
         if self.reward_shaping not in SHAPINGS:
             raise ValueError(
                 f"reward_shaping must be one of {list(SHAPINGS)}, got {self.reward_shaping!r}"

@@ -24,8 +24,13 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
 from train.atomic import recover_dir
 from train.run_config import config_changes
-from train.sb3.algorithms import algorithm_class, algorithm_kwargs, schedule_objects
-from train.sb3.callbacks import EvalCallback, MarketMetricsCallback, SnapshotCallback
+from train.sb3.algorithms import ON_POLICY, algorithm_class, algorithm_kwargs, schedule_objects
+from train.sb3.callbacks import (
+    EvalCallback,
+    LogStdSchedule,
+    MarketMetricsCallback,
+    SnapshotCallback,
+)
 from train.sb3.checkpoint import (
     capture_state,
     checkpoint_config,
@@ -180,6 +185,8 @@ def _learn(
     callbacks: list[BaseCallback] = [
         evaluator, checkpointer, snapshots, MarketMetricsCallback(stack.base)
     ]
+    if cfg.log_std_schedule == "linear" and cfg.algo in ON_POLICY:
+        callbacks.append(LogStdSchedule(cfg))
     if extra_callback is not None:
         callbacks.append(extra_callback)
     t0 = time.perf_counter()

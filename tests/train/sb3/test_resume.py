@@ -142,8 +142,9 @@ def assert_same_run_dir(a: Path, b: Path) -> None:
         {"algo": "A2C", "obs_scaling": "none", "norm_reward": False, "lr_schedule": "constant"},
         {"reward_shaping": "running",
          "obs_features": ("time_remaining", "inventory", "inventory_time")},
+        {"log_std_schedule": "linear", "log_std_final": -3.0},
     ],
-    ids=["ppo-fixed", "ppo-running", "a2c", "ppo-shaped"],
+    ids=["ppo-fixed", "ppo-running", "a2c", "ppo-shaped", "ppo-std-schedule"],
 )
 def test_resume_after_an_interruption_is_exact(tmp_path, changes):
     cfg = small_config(**changes)

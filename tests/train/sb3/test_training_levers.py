@@ -74,3 +74,49 @@ def test_the_activation_reaches_both_networks(name):
 def test_an_unknown_activation_names_the_choices():
     with pytest.raises(ValueError, match=r"activation must be one of \['tanh', 'relu'"):
         TrainConfig(activation="gelu")
+
+
+def test_a_linear_log_std_schedule_sets_the_std_at_each_rollout_and_does_not_train_it():
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from train.sb3.callbacks import LogStdSchedule
+
+    cfg = TrainConfig(preset="penalty", overrides=dict(SMALL), n_envs=8, n_steps=10,
+                      batch_size=40, n_epochs=2, eval_freq=0, checkpoint_freq=0,
+                      tensorboard=False, total_timesteps=400, log_std_schedule="linear",
+                      log_std_init=-1.0, log_std_final=-3.0)
+    seen: list[tuple[int, np.ndarray]] = []
+
+    class Watch(BaseCallback):
+        def _on_rollout_end(self) -> None:  # after the schedule's rollout start
+            seen.append((self.num_timesteps - 80,
+                         self.model.policy.log_std.detach().numpy().copy()))
+
+        def _on_step(self) -> bool:
+            return True
+
+    stack = make_env_stack(cfg)
+    model = algorithm_class(cfg.algo)("MlpPolicy", stack.vecnorm, **algorithm_kwargs(cfg))
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(cfg.total_timesteps, callback=[LogStdSchedule(cfg), Watch()])
+    assert [s for s, _ in seen] == [0, 80, 160, 240, 320]
+    for steps, log_std in seen:  # -1 + (-3 - -1) * steps / 400, on both sides
+        np.testing.assert_allclose(log_std, np.full(2, -1.0 - 2.0 * steps / 400), rtol=1e-6)
+    after = model.policy.state_dict()
+    assert not model.policy.log_std.requires_grad
+    assert any(not torch.equal(before[k], after[k]) for k in after if k != "log_std")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"log_std_schedule": "cosine"}, "log_std_schedule must be one of ['learned', 'linear']"),
+        ({"log_std_final": float("nan")}, "log_std_final must be a number in [-20, 5], got nan"),
+        ({"log_std_init": 30.0}, "log_std_init must be a number in [-20, 5], got 30.0"),
+        ({"log_std_schedule": "linear", "algo": "SAC"}, "but algo is 'SAC'"),
+    ],
+)
+def test_bad_log_std_schedules_are_refused(changes, message):
+    with pytest.raises(ValueError) as err:
+        TrainConfig(**changes)
+    assert message in str(err.value)
