@@ -1,10 +1,11 @@
 """The plumbing the batched envs share: the batch size, the autoreset mode, reset masks,
 partial resets and Gymnasium's ``SameStep`` layout of the last observations.
 
-Used by :class:`mm_env.MarketMakingVectorEnv`,
-:class:`mm_env.multi_asset.MultiAssetMarketMakingVectorEnv` and (batch size, autoreset mode,
-partial resets) :class:`mm_env.competition.CompetitionVectorEnv`. Only their reset, seed and
-check paths call it; each env's ``step`` keeps its own inline loop.
+Used by :class:`mm_env.batched_vector_env.BatchedVectorEnv`, the base of
+:class:`mm_env.MarketMakingVectorEnv` and
+:class:`mm_env.multi_asset.MultiAssetMarketMakingVectorEnv`, and (batch size, autoreset mode,
+partial resets) by :class:`mm_env.competition.CompetitionVectorEnv`. Only their constructor,
+reset and autoreset paths call it; each env's ``step`` keeps its own inline loop.
 
 A batched env keeps ``needs_reset``, a bool array ``(size,)`` of the members whose episode
 ended at the last step (under ``NextStep`` they reset at the next step; under ``Disabled`` the
