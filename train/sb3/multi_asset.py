@@ -11,8 +11,9 @@ statistics).
 A run directory holds ``config.json`` (the :class:`MultiAssetTrainConfig`), ``eval.csv`` (one
 row per periodic evaluation: steps, wall time, mean episode reward and its SE, how it was
 computed), ``best/`` (the model of the best evaluation) and ``final/``. Each model directory
-holds ``model.zip`` (SB3) and ``meta.json`` (the market as ``MultiAssetConfig.to_dict()``, the
-features and their offsets and scales, steps trained), read by :func:`load_multi_asset_policy`.
+(written atomically, :func:`train.sb3.model_dir.save_model_dir`) holds ``model.zip`` (SB3) and
+``meta.json`` (the market as ``MultiAssetConfig.to_dict()``, the features and their offsets and
+scales, steps trained), read by :func:`load_multi_asset_policy`.
 
 Periodic evaluation. When the network input has no mids and the market fits the joint
 inventory lattice (arithmetic mids or driftless GBM, finite integer limits), the evaluation is

@@ -3,12 +3,12 @@
 - :class:`MultiAssetSB3VecEnv`: the SB3 ``VecEnv`` over
   :class:`mm_env.multi_asset.MultiAssetMarketMakingVectorEnv`, all sub-envs in one numpy batch,
   in Gymnasium's ``SameStep`` autoreset mode (SB3's convention). It is
-  :class:`train.sb3.vec_env.SB3VecEnv` (its reset, attribute access and conventions) with the
-  multi-asset vector env underneath; on an episode end ``infos[i]`` holds the final info of
-  sub-env ``i`` (per-asset keys as arrays ``(n,)``, the others as floats), its
-  ``terminal_observation`` and ``TimeLimit.truncated = False`` (the horizon is observed). With
-  one asset, observations and rewards equal :class:`~train.sb3.vec_env.SB3VecEnv`'s on the
-  same market bit for bit.
+  :class:`train.sb3.vec_env.SB3VecEnv` (its ``wrap``, reset, step, attribute access and
+  conventions) with the multi-asset vector env underneath (``native_env``); on an episode end
+  ``infos[i]`` holds the final info of sub-env ``i`` (per-asset keys as arrays ``(n,)``, the
+  others as floats), its ``terminal_observation`` and ``TimeLimit.truncated = False`` (the
+  horizon is observed). With one asset, observations and rewards equal
+  :class:`~train.sb3.vec_env.SB3VecEnv`'s on the same market bit for bit.
 - :class:`VecMultiAssetFeatures`: the network input of
   :class:`train.sb3.multi_asset_features.MultiAssetFeatures` (selection, derived features,
   fixed scaling), on observations and terminal observations.
