@@ -18,8 +18,10 @@ numbers (seed ``--seed``, never used in training):
   computed exactly (no sampling noise) by the lattice recursion of :mod:`agents.lattice`;
 - whether PPO beats the best-gamma AS by more than 3 standard errors of the paired
   difference (the best gamma is picked on the same episodes, which favours AS);
-- with a run directory: the score at the first periodic evaluation at or after 5M, 10M and 25M
-  steps with the wall time of each, and the learning curve (score ±2 SE vs steps and wall time,
+- with a run directory: the score at 5M, 10M and 25M steps, of the run's snapshots there
+  (``--train`` keeps them: ``snapshot_steps``) on the same held-out episodes, Monte Carlo and
+  exact, with the wall time of each (a run without snapshots: its periodic evaluations,
+  2,000 episodes each), and the learning curve (score ±2 SE vs steps and wall time,
   from the run's periodic evaluations, next to the best AS and the optimum) as CSV and PNG;
 - the throughput of ``model.learn`` at 1000 envs for the previous default configuration
   (:data:`PREVIOUS_DEFAULT`) and for today's, measured back to back in this run, and their
@@ -42,12 +44,12 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from agents import AvellanedaStoikovAgent, DiscreteOptimalAgent, FixedSpreadAgent, OptimalAgent
-from agents.lattice import evaluate_on_lattice
+from agents import AvellanedaStoikovAgent, DiscreteOptimalAgent
 from mm_env import MarketMakingVectorEnv
-from train.evaluation.harness import evaluate
+from train.evaluation.optimality import HeldOutScorer
 from train.evaluation.score import optimality_score, paired_gap
 from train.sb3.algorithms import algorithm_class, algorithm_kwargs
+from train.sb3.callbacks import SNAPSHOT_DIR
 from train.sb3.config import TrainConfig
 from train.sb3.env_stack import make_env_stack
 from train.sb3.model_dir import load_policy
@@ -60,6 +62,9 @@ MILESTONES = (5_000_000, 10_000_000, 25_000_000)
 PREVIOUS_DEFAULT: dict[str, Any] = {
     "stagger_episodes": False,
     "activation": "tanh",
+    "net_arch": (64, 64),
+    "learning_rate": 5e-4,
+    "log_std_schedule": "learned",
     "total_timesteps": 45_000_000,
 }
 
@@ -131,20 +136,40 @@ def learning_curve(run_dir: Path, out: Path, as_score: float | None = None) -> N
     print(f"wrote {out / 'learning_curve.csv'} and {out / 'learning_curve.png'}")
 
 
-def milestones(run_dir: Path) -> None:
-    """The score at the first evaluation at or after each of :data:`MILESTONES`."""
+def milestones(run_dir: Path, scorer: HeldOutScorer) -> None:
+    """The score at 5M, 10M and 25M steps: of the run's snapshot there (``snapshot_steps``),
+    on the held-out episodes of this benchmark (``scorer``: Monte Carlo and exact), with the
+    wall time of the evaluation row at that step; for a run without snapshots, its first
+    periodic evaluation at or after each step count."""
     with open(run_dir / "eval.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r.get("score")]
     for m in MILESTONES:
+        snap = run_dir / SNAPSHOT_DIR / str(m)
+        if snap.is_dir():
+            policy = load_policy(snap)
+            steps = int(policy.meta["num_timesteps"])
+            row = next((r for r in rows if float(r["timesteps"]) >= steps), None)
+            wall = f"{float(row['wall_time']):.0f} s" if row else "?"
+            sc = scorer(policy)
+            print(
+                f"score at {m / 1e6:g}M steps (snapshot at {steps:,}): {sc.value:.4f} ± "
+                f"{sc.se:.4f}, exact {sc.exact:.4f}, wall time {wall}"
+            )
+            continue
         row = next((r for r in rows if float(r["timesteps"]) >= m), None)
         if row is None:
             print(f"score at {m / 1e6:g}M steps: not reached")
             continue
         print(
-            f"score at {m / 1e6:g}M steps (evaluated at {float(row['timesteps']):,.0f}): "
-            f"{float(row['score']):.4f} ± {float(row['se_score']):.4f}, "
-            f"wall time {float(row['wall_time']):.0f} s"
+            f"score at {m / 1e6:g}M steps (periodic evaluation at {float(row['timesteps']):,.0f}"
+            f", {len_eval(run_dir)} episodes): {float(row['score']):.4f} ± "
+            f"{float(row['se_score']):.4f}, wall time {float(row['wall_time']):.0f} s"
         )
+
+
+def len_eval(run_dir: Path) -> int:
+    """Episodes of the run's periodic evaluations."""
+    return TrainConfig.from_toml(run_dir / "config.toml").eval_episodes
 
 
 def main() -> None:
@@ -174,7 +199,7 @@ def main() -> None:
             parser.error("--train needs --run-dir")
         if args.total_timesteps:
             cfg = cfg.replace(total_timesteps=args.total_timesteps)
-        result = train(cfg, args.run_dir)
+        result = train(cfg.replace(snapshot_steps=MILESTONES), args.run_dir)
         wall = result.wall_time
         print(
             f"trained {result.num_timesteps:,} steps in {wall:.0f} s "
@@ -188,13 +213,12 @@ def main() -> None:
     n, seed = args.episodes, args.seed
     print(f"evaluating {model_dir} on {n} held-out episodes (seed {seed}), market {market}")
 
-    def rewards(policy: object) -> np.ndarray:
-        return evaluate(policy, market, n, seed).episodes.total_reward
-
+    scorer = HeldOutScorer(market, n, seed)
+    rewards = scorer.rewards
     r = {
         "PPO": rewards(ppo),
-        "naive 1/k": rewards(FixedSpreadAgent(market)),
-        "optimal (CJP)": rewards(OptimalAgent(market)),
+        "naive 1/k": scorer.naive_rewards,
+        "optimal (CJP)": scorer.optimal_rewards,
         "discrete-time optimum": rewards(DiscreteOptimalAgent(market)),
     }
     as_r = {g: rewards(AvellanedaStoikovAgent(market, gamma=g)) for g in GAMMAS}
@@ -208,20 +232,11 @@ def main() -> None:
             f"{name:<24}{x.mean():>14.3f}{x.std(ddof=1) / math.sqrt(n):>8.3f}"
             f"{gap.value:>12.3f}{gap.se:>8.3f}"
         )
-    score = optimality_score(r["PPO"], r["naive 1/k"], r["optimal (CJP)"])
-    print(f"\nscore (Monte Carlo) = {score.value:.4f} ± {score.se:.4f}   (target >= 0.97)")
-    lat = {
-        k: evaluate_on_lattice(p, market).initial
-        for k, p in (
-            ("ppo", ppo),
-            ("naive", FixedSpreadAgent(market)),
-            ("optimal", OptimalAgent(market)),
-        )
-    }
-    exact = (lat["ppo"] - lat["naive"]) / (lat["optimal"] - lat["naive"])
+    score = scorer(ppo, r["PPO"])
+    print(f"\nscore (Monte Carlo) = {score.value:.4f} ± {score.se:.4f}   (target >= 0.99)")
     print(
-        f"score (exact, lattice) = {exact:.4f}   [PPO {lat['ppo']:.3f}, naive "
-        f"{lat['naive']:.3f}, optimal {lat['optimal']:.3f}]"
+        f"score (exact, lattice) = {score.exact:.4f}   [naive {scorer.naive_value:.3f}, "
+        f"optimal {scorer.optimal_value:.3f}]"
     )
     gap = paired_gap(r["PPO"], as_r[best_g])
     verdict = "yes" if gap.value > 3 * gap.se else "NO"
@@ -232,7 +247,7 @@ def main() -> None:
     as_score = optimality_score(as_r[best_g], r["naive 1/k"], r["optimal (CJP)"]).value
     print(f"best AS score = {as_score:.4f}")
     if args.run_dir is not None:
-        milestones(args.run_dir)
+        milestones(args.run_dir, scorer)
         learning_curve(args.run_dir, args.out or args.run_dir, as_score)
         run_cfg = TrainConfig.from_toml(args.run_dir / "config.toml")
         env_rate = bare_env_rate(run_cfg)

@@ -32,7 +32,11 @@ class TrainConfig(PPORunConfig):
     OBS_SCALINGS: ClassVar[tuple[str, ...]] = OBS_SCALINGS
 
     total_timesteps: int = field(
-        default=25_000_000, metadata=doc("environment steps to train for (all envs together)")
+        default=10_000_000, metadata=doc("environment steps to train for (all envs together)")
+    )
+    learning_rate: float = field(default=2e-3, metadata=doc("initial learning rate"))
+    net_arch: tuple[int, ...] = field(
+        default=(32, 32), metadata=doc("hidden layer sizes of the policy and value networks")
     )
     n_steps: int = field(default=40, metadata=doc("PPO/A2C: steps per env per rollout"))
     gae_lambda: float = field(default=0.95, metadata=doc("PPO/A2C: GAE lambda"))
@@ -40,7 +44,7 @@ class TrainConfig(PPORunConfig):
         default=-1.0, metadata=doc("PPO/A2C: initial log std of the Gaussian policy")
     )
     log_std_schedule: str = field(
-        default="learned",
+        default="linear",
         metadata=doc(
             f"PPO/A2C: the policy's log std, one of {LOG_STD_SCHEDULES}: 'learned' (SB3's "
             "state-independent parameter, trained with the policy) or 'linear' (not trained: "
