@@ -49,7 +49,7 @@ class TrainConfig(PPORunConfig):
             f"PPO/A2C: the policy's log std, one of {LOG_STD_SCHEDULES}: 'learned' (SB3's "
             "state-independent parameter, trained with the policy) or 'linear' (not trained: "
             "set at each rollout start, moving linearly from log_std_init to log_std_final "
-            "over total_timesteps)"
+            "over total_timesteps); SAC/TD3/DDPG keep their own exploration"
         ),
     )
     log_std_final: float = field(
@@ -112,11 +112,6 @@ class TrainConfig(PPORunConfig):
             raise ValueError(
                 f"log_std_schedule must be one of {list(LOG_STD_SCHEDULES)}, got "
                 f"{self.log_std_schedule!r}"
-            )
-        if self.log_std_schedule != "learned" and self.algo not in ("PPO", "A2C"):
-            raise ValueError(
-                f"log_std_schedule={self.log_std_schedule!r} schedules the Gaussian policy of "
-                f"PPO/A2C, but algo is {self.algo!r}; use log_std_schedule='learned'"
             )
         for name in ("log_std_init", "log_std_final"):
             value = getattr(self, name)

@@ -73,6 +73,7 @@ def test_short_ppo_run_learns_and_leaves_a_complete_run_dir(tmp_path):
     cfg = TrainConfig(
         preset="penalty", overrides=SMALL, n_envs=64, n_steps=20, batch_size=640, n_epochs=5,
         total_timesteps=60_000, learning_rate=1e-3, lr_schedule="constant", net_arch=(32, 32),
+        log_std_schedule="learned",
         eval_freq=20_480, eval_episodes=1000, eval_seed=123, checkpoint_freq=20_480,
         tensorboard=False, seed=0,
     )

@@ -113,7 +113,6 @@ def test_a_linear_log_std_schedule_sets_the_std_at_each_rollout_and_does_not_tra
         ({"log_std_schedule": "cosine"}, "log_std_schedule must be one of ['learned', 'linear']"),
         ({"log_std_final": float("nan")}, "log_std_final must be a number in [-20, 5], got nan"),
         ({"log_std_init": 30.0}, "log_std_init must be a number in [-20, 5], got 30.0"),
-        ({"log_std_schedule": "linear", "algo": "SAC"}, "but algo is 'SAC'"),
     ],
 )
 def test_bad_log_std_schedules_are_refused(changes, message):
