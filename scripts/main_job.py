@@ -6,7 +6,7 @@ next to the exact optimum (:class:`agents.OptimalAgent`), Avellaneda-Stoikov at 
 gamma of a small sweep, the AS paper's symmetric strategy and the naive 1/k quotes on held-out
 episodes with common random numbers, prints the comparison table and the optimality score,
 and writes figures and tables to ``--out``. With ``--train`` it first trains a new agent with
-the default :class:`train.sb3.config.TrainConfig` (about 15 minutes on 2 cores) into
+the default :class:`train.sb3.config.TrainConfig` (about 3-5 minutes on 2 cores) into
 ``--run-dir`` and compares that one instead.
 """
 
