@@ -9,8 +9,9 @@ or evaluate an existing run with ``--no-train``. The agent is trained with the d
 :class:`train.sb3.config.TrainConfig` except: the market is the preset with the
 ``inventory_penalty`` reward (``--phi``: a running penalty so that the agent trades PnL for
 risk as a Sharpe-minded market maker would; default :data:`PHI` per preset — on ``alpha``,
-phi = 0.02 and 0.5 gave agents that beat AS on mean PnL but not on Sharpe; the episode PnL
-is what is compared),
+phi = 0.02 and 0.5 gave agents that beat AS on mean PnL but not on Sharpe; on ``adverse``,
+phi = 1.5 keeps both margins above the previous default's (0.5 and 1.0 gave smaller Sharpe
+margins); the episode PnL is what is compared),
 no martingale reward (the mid moves predictably in these markets) and the observed
 extras (the alpha signal) added to the network's features.
 
@@ -36,7 +37,7 @@ from train.sb3.trainer import train
 
 GAMMAS = (0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: Default running inventory penalty of the training reward, per preset.
-PHI = {"adverse": 0.5, "alpha": 2.0, "microstructure": 0.5}
+PHI = {"adverse": 1.5, "alpha": 2.0, "microstructure": 0.5}
 
 
 def train_config(preset: str, phi: float, total: int | None) -> TrainConfig:
