@@ -231,6 +231,15 @@ def check_int(name: str, value: object, low: int) -> None:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
+def check_number(name: str, value: object, low: float, high: float) -> None:
+    """ValueError unless ``value`` is a number (not a bool) in ``[low, high]`` (NaN is not);
+    the bounds are shown as given (``0`` or ``0.0``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        low <= value <= high
+    ):
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+
+
 def check_field_names(cls: type, values: dict[str, Any]) -> None:
     """ValueError naming the keys of ``values`` that are not fields of dataclass ``cls``."""
     names = {f.name for f in dataclasses.fields(cls)}

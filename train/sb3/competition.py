@@ -41,7 +41,7 @@ from agents.competition import YARDSTICK_OVERRIDES
 from mm_env import MarketConfig
 from mm_env.competition import CompetitionConfig, build_config
 from train.features import check_features
-from train.run_config import check_int
+from train.run_config import check_int, check_number
 from train.sb3.algorithms import schedule_objects
 from train.sb3.competition_vec_env import (
     CompetitionFeatureTransform,
@@ -131,13 +131,7 @@ class SelfPlayConfig(JsonConfig):
             ("learning_rate", 0.0, 1.0),
             ("log_std_init", -20.0, 20.0),
         ):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not (low <= value <= high)
-            ):
-                raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+            check_number(name, getattr(self, name), low, high)
         object.__setattr__(self, "net_arch", tuple(self.net_arch))
         if not self.net_arch or any(
             isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in self.net_arch

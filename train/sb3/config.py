@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from train.run_config import PPORunConfig, check_int, doc
+from train.run_config import PPORunConfig, check_int, check_number, doc
 from train.wrappers import SHAPINGS
 
 ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
@@ -114,11 +114,7 @@ class TrainConfig(PPORunConfig):
                 f"{self.log_std_schedule!r}"
             )
         for name in ("log_std_init", "log_std_final"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                -20.0 <= value <= 5.0
-            ):
-                raise ValueError(f"{name} must be a number in [-20, 5], got {value!r}")
+            check_number(name, getattr(self, name), -20, 5)
         if self.reward_shaping not in SHAPINGS:
             raise ValueError(
                 f"reward_shaping must be one of {list(SHAPINGS)}, got {self.reward_shaping!r}"

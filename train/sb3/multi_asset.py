@@ -42,7 +42,7 @@ from agents.base import SB3Predict
 from agents.multi_asset import MultiAssetLatticeModel, evaluate_on_multi_lattice
 from mm_env.multi_asset import MultiAssetConfig
 from train.evaluation.multi_asset import evaluate_multi_asset, market_diff
-from train.run_config import check_int
+from train.run_config import check_int, check_number
 from train.sb3.model_dir import MODEL_FILE, load_model, save_model_dir
 from train.sb3.multi_asset_env import (
     MultiAssetInventoryPotential,
@@ -126,13 +126,7 @@ class MultiAssetTrainConfig(JsonConfig):
             check_int(name, getattr(self, name), 0)
         check_int("batch_size", self.batch_size, 2)  # SB3 normalises minibatch advantages
         for name in ("gamma", "gae_lambda"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not (0.0 <= value <= 1.0)
-            ):
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+            check_number(name, getattr(self, name), 0, 1)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr < np.inf):
             raise ValueError(f"learning_rate must be a finite number > 0, got {lr!r}")
